@@ -1,0 +1,68 @@
+# Overleg: every entry point a person or CI needs. CMake does the building; builds go to build*/.
+#   make run            install what is missing, build, start the server
+#   make test           install what is missing, build, run every test
+#   make test-sanitize  the tests again in an ASan+UBSan build (build-sanitize/)
+#   make fuzz-smoke     every libFuzzer target for FUZZ_SECONDS on its seed corpus (build-fuzz/)
+#   make bench          the benchmarks (not part of make test)
+#   make format         clang-format every C file; make format-check fails on a diff
+
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 20
+CTEST_ARGS ?=
+C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+
+.PHONY: all deps build run test test-sanitize fuzz fuzz-smoke bench format format-check clean
+
+all: build
+
+deps:
+	@./deploy/install-deps.sh
+
+build/CMakeCache.txt:
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps build/CMakeCache.txt
+	cmake --build build -j $(JOBS)
+
+run: build
+	./build/overleg serve
+
+test: build
+	ctest --test-dir build --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+build-sanitize/CMakeCache.txt:
+	cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DOVL_SANITIZE=ON
+
+test-sanitize: deps build-sanitize/CMakeCache.txt
+	cmake --build build-sanitize -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    ctest --test-dir build-sanitize --output-on-failure -j $(JOBS) -LE 'browser|image|bench' $(CTEST_ARGS)
+
+build-fuzz/CMakeCache.txt:
+	cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOVL_FUZZ=ON -DCMAKE_C_COMPILER=clang
+
+fuzz: deps build-fuzz/CMakeCache.txt
+	cmake --build build-fuzz -j $(JOBS)
+
+# Each target runs on a scratch copy of its seed corpus, so the checked-in seeds never change.
+fuzz-smoke: fuzz
+	@set -e; for f in build-fuzz/fuzz/fuzz_*; do \
+	    name=$${f##*/fuzz_}; seeds=tests/fuzz/corpus/$$name; work=build-fuzz/work/$$name; \
+	    mkdir -p $$work build-fuzz/artifacts; \
+	    echo "fuzz $$name: $(FUZZ_SECONDS) s on $$(ls $$seeds 2>/dev/null | wc -l) seeds"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=build-fuzz/artifacts/$$name- \
+	        $$work $$seeds 2>build-fuzz/$$name.log || { tail -40 build-fuzz/$$name.log; exit 1; }; \
+	    grep -E '^stat::number_of_executed_units' build-fuzz/$$name.log | sed 's/^/    /'; \
+	done; echo "fuzz-smoke: every target ran clean"
+
+bench: build
+	@if [ -x build/bench ]; then ./build/bench; else echo "no benchmark built yet"; fi
+
+format:
+	clang-format -i $(C_FILES)
+
+format-check:
+	@clang-format --dry-run --Werror $(C_FILES)
+
+clean:
+	rm -rf build build-sanitize build-fuzz
