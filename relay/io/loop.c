@@ -28,8 +28,8 @@ struct hook {
 };
 
 struct ovl_loop {
-    int epfd;   /* owned */
-    int wakefd; /* owned eventfd */
+    int epfd;              /* owned */
+    int wakefd;            /* owned eventfd */
     struct watch *watches; /* owned, indexed by fd */
     size_t nwatches;
     struct epoll_event ready[MAX_EVENTS];

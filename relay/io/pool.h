@@ -46,9 +46,9 @@ struct ovl_pkt {
 };
 
 typedef struct ovl_pool_stats {
-    size_t capacity;   /* packets in the pool */
-    size_t in_use;     /* packets handed out and not yet returned */
-    size_t high_water; /* most packets in use at once */
+    size_t capacity;    /* packets in the pool */
+    size_t in_use;      /* packets handed out and not yet returned */
+    size_t high_water;  /* most packets in use at once */
     uint64_t exhausted; /* ovl_pool_get calls that found the pool empty */
 } ovl_pool_stats_t;
 

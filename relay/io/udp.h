@@ -70,13 +70,13 @@ typedef struct ovl_udp_sys {
 } ovl_udp_sys_t;
 
 typedef struct ovl_udp_config {
-    const char *addr;   /* numeric IPv4 or IPv6 address to bind; NULL: any ("::" if dual_stack) */
-    uint16_t port;      /* 0: the kernel picks one (see ovl_udp_port) */
-    bool dual_stack;    /* IPv6 socket that also serves IPv4 (IPV6_V6ONLY off); IPv6 addresses only */
-    int rcvbuf, sndbuf; /* SO_RCVBUF/SO_SNDBUF in bytes; 0 keeps the system default (see ovl_udp_new) */
-    bool pktinfo;       /* report local addresses (IP_PKTINFO / IPV6_RECVPKTINFO) */
-    unsigned batch;     /* datagrams per system call, 1..OVL_UDP_BATCH_MAX; 0: OVL_UDP_BATCH_MAX */
-    size_t send_queue;  /* most datagrams queued for sending; 0: OVL_UDP_SEND_QUEUE_DEFAULT */
+    const char *addr;         /* numeric IPv4 or IPv6 address to bind; NULL: any ("::" if dual_stack) */
+    uint16_t port;            /* 0: the kernel picks one (see ovl_udp_port) */
+    bool dual_stack;          /* IPv6 socket that also serves IPv4 (IPV6_V6ONLY off); IPv6 addresses only */
+    int rcvbuf, sndbuf;       /* SO_RCVBUF/SO_SNDBUF in bytes; 0 keeps the system default (see ovl_udp_new) */
+    bool pktinfo;             /* report local addresses (IP_PKTINFO / IPV6_RECVPKTINFO) */
+    unsigned batch;           /* datagrams per system call, 1..OVL_UDP_BATCH_MAX; 0: OVL_UDP_BATCH_MAX */
+    size_t send_queue;        /* most datagrams queued for sending; 0: OVL_UDP_SEND_QUEUE_DEFAULT */
     const ovl_udp_sys_t *sys; /* tests only; NULL: the kernel's recvmmsg/sendmmsg */
 } ovl_udp_config_t;
 

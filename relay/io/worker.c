@@ -25,7 +25,7 @@ struct ovl_worker {
     ovl_spsc_t *in;   /* owned: commands, signaling -> worker */
     ovl_spsc_t *out;  /* owned: events, worker -> signaling */
     ovl_timer_t tick_timer;
-    ovl_time_t tick_at; /* deadline the tick timer is armed for */
+    ovl_time_t tick_at;  /* deadline the tick timer is armed for */
     unsigned udp_events; /* current loop interest of the socket */
 
     pthread_t thread;
@@ -250,8 +250,7 @@ static void on_event_msg(void *msg, void *ctx)
     p->fn(&m, p->ctx);
 }
 
-size_t ovl_worker_poll_events(ovl_worker_t *w, size_t budget, void (*fn)(ovl_worker_msg_t *msg, void *ctx),
-                              void *ctx)
+size_t ovl_worker_poll_events(ovl_worker_t *w, size_t budget, void (*fn)(ovl_worker_msg_t *msg, void *ctx), void *ctx)
 {
     struct poll_ctx p = {.fn = fn, .ctx = ctx};
     return ovl_spsc_consume(w->out, budget, on_event_msg, &p);

@@ -39,10 +39,10 @@ typedef struct ovl_worker ovl_worker_t;
 typedef struct ovl_worker_msg {
     uint32_t type;
     uint32_t flags;
-    uint64_t id;   /* meeting, participant or transport concerned */
-    uint64_t arg;  /* a small value */
-    void *payload; /* owned, or NULL (e.g. an SDP string) */
-    size_t len;    /* bytes at payload */
+    uint64_t id;                         /* meeting, participant or transport concerned */
+    uint64_t arg;                        /* a small value */
+    void *payload;                       /* owned, or NULL (e.g. an SDP string) */
+    size_t len;                          /* bytes at payload */
     void (*payload_free)(void *payload); /* how to free payload; NULL: free() */
 } ovl_worker_msg_t;
 
@@ -69,14 +69,14 @@ typedef struct ovl_worker_hooks {
 } ovl_worker_hooks_t;
 
 typedef struct ovl_worker_config {
-    unsigned index;          /* worker number i */
-    uint16_t port_base;      /* UDP port is port_base + index; 0: a port the kernel picks (tests) */
-    ovl_udp_config_t udp;    /* address, dual stack, buffers, pktinfo, batch, send queue (port ignored) */
-    size_t pool_packets;     /* packet buffers; 0: 4096 */
-    size_t queue_capacity;   /* messages per direction, a power of two; 0: 1024 */
-    size_t rx_batches;       /* receive calls per readable socket per turn; 0: 8 */
-    size_t command_budget;   /* commands handled per turn; 0: 64 */
-    ovl_time_t tick;         /* period of on_tick in microseconds; 0: no tick */
+    unsigned index;        /* worker number i */
+    uint16_t port_base;    /* UDP port is port_base + index; 0: a port the kernel picks (tests) */
+    ovl_udp_config_t udp;  /* address, dual stack, buffers, pktinfo, batch, send queue (port ignored) */
+    size_t pool_packets;   /* packet buffers; 0: 4096 */
+    size_t queue_capacity; /* messages per direction, a power of two; 0: 1024 */
+    size_t rx_batches;     /* receive calls per readable socket per turn; 0: 8 */
+    size_t command_budget; /* commands handled per turn; 0: 64 */
+    ovl_time_t tick;       /* period of on_tick in microseconds; 0: no tick */
 } ovl_worker_config_t;
 
 /**
@@ -117,8 +117,7 @@ int ovl_worker_events_fd(const ovl_worker_t *w);
  * Signaling thread: handles up to `budget` events in order with fn(msg, ctx) (fn owns each
  * msg->payload), following the wakeup protocol of ovl_spsc_consume. Returns how many.
  */
-size_t ovl_worker_poll_events(ovl_worker_t *w, size_t budget, void (*fn)(ovl_worker_msg_t *msg, void *ctx),
-                              void *ctx);
+size_t ovl_worker_poll_events(ovl_worker_t *w, size_t budget, void (*fn)(ovl_worker_msg_t *msg, void *ctx), void *ctx);
 
 /**
  * Worker thread: queues an event for signaling and wakes it if needed. Returns 0 (signaling
