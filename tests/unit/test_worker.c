@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <arpa/inet.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,14 +65,16 @@ static void echo_datagrams(ovl_worker_t *w, ovl_udp_dgram_t *d, size_t n, void *
     }
 }
 
-/* Commands come back as events, payload and all (ownership moves on). */
+/* Commands come back as events, payload and all (ownership moves on). A real hook would count
+ * and drop an event the full queue refuses; this one waits for the test to drain it, so that the
+ * test can expect every event. */
 static void echo_command(ovl_worker_t *w, ovl_worker_msg_t *msg, void *ctx)
 {
     (void)ctx;
     ovl_worker_msg_t ev = *msg;
     ev.type = msg->type + 1000;
-    if (ovl_worker_emit(w, &ev) != 0)
-        ovl_worker_msg_dispose(msg); /* refused: still ours */
+    while (ovl_worker_emit(w, &ev) == OVL_ERR_AGAIN)
+        sched_yield();
 }
 
 static void echo_tick(ovl_worker_t *w, ovl_time_t now, void *ctx)
