@@ -257,19 +257,10 @@ static void read_local(struct msghdr *h, ovl_udp_local_t *local)
     }
 }
 
-/* Reads one batch into the scratch buffer and drops it: the pool is exhausted. */
-static int recv_drop(ovl_udp_t *udp)
+/* One receive system call over the n messages prepared in rx_msgs; EINTR is retried.
+ * Returns the number of datagrams, OVL_ERR_AGAIN, or OVL_ERR_IO (counted). */
+static int rx_call(ovl_udp_t *udp, unsigned n)
 {
-    unsigned n = udp->batch;
-    for (unsigned i = 0; i < n; i++) {
-        udp->rx_iov[i] = (struct iovec){.iov_base = udp->scratch, .iov_len = sizeof(udp->scratch)};
-        udp->rx_msgs[i].msg_hdr = (struct msghdr){
-            .msg_name = &udp->scratch_name,
-            .msg_namelen = sizeof(udp->scratch_name),
-            .msg_iov = &udp->rx_iov[i],
-            .msg_iovlen = 1,
-        };
-    }
     int r;
     do
         r = udp->sys.recvmmsg(udp->fd, udp->rx_msgs, n, udp->sys.ctx);
@@ -280,9 +271,85 @@ static int recv_drop(ovl_udp_t *udp)
         udp->stats.rx_errors++;
         return OVL_ERR_IO;
     }
-    udp->stats.rx_calls++;
+    udp->stats.rx_calls += r > 0;
+    return r;
+}
+
+/* Reads one batch into the scratch buffer and drops it: the pool is exhausted. */
+static int recv_drop(ovl_udp_t *udp)
+{
+    for (unsigned i = 0; i < udp->batch; i++) {
+        udp->rx_iov[i] = (struct iovec){.iov_base = udp->scratch, .iov_len = sizeof(udp->scratch)};
+        udp->rx_msgs[i].msg_hdr = (struct msghdr){
+            .msg_name = &udp->scratch_name,
+            .msg_namelen = sizeof(udp->scratch_name),
+            .msg_iov = &udp->rx_iov[i],
+            .msg_iovlen = 1,
+        };
+    }
+    int r = rx_call(udp, udp->batch);
+    if (r < 0)
+        return r;
     udp->stats.rx_nobuf += (unsigned)r;
     return 0;
+}
+
+/* The spare packet that message i of a receive call reads into: spares are used from the top
+ * of the stack down. */
+static ovl_pkt_t **spare_for(ovl_udp_t *udp, unsigned i)
+{
+    return &udp->spare[udp->nspare - 1 - i];
+}
+
+/* Points message i at its spare packet and at out[i] for the sender's address. */
+static void prepare_rx(ovl_udp_t *udp, ovl_udp_dgram_t *out, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        udp->rx_iov[i] = (struct iovec){.iov_base = (*spare_for(udp, i))->data, .iov_len = OVL_POOL_DATA};
+        udp->rx_msgs[i].msg_hdr = (struct msghdr){
+            .msg_name = &out[i].src,
+            .msg_namelen = sizeof(out[i].src),
+            .msg_iov = &udp->rx_iov[i],
+            .msg_iovlen = 1,
+            .msg_control = udp->pktinfo ? udp->rx_ctrl[i].buf : NULL,
+            .msg_controllen = udp->pktinfo ? sizeof(udp->rx_ctrl[i].buf) : 0,
+        };
+    }
+}
+
+/* Hands the r datagrams received to out[], dropping truncated ones (their packets stay spares);
+ * returns how many were handed out. */
+static size_t collect_rx(ovl_udp_t *udp, ovl_udp_dgram_t *out, unsigned r)
+{
+    size_t got = 0;
+    for (unsigned i = 0; i < r; i++) {
+        struct msghdr *h = &udp->rx_msgs[i].msg_hdr;
+        if (h->msg_flags & MSG_TRUNC) {
+            udp->stats.rx_truncated++;
+            continue;
+        }
+        ovl_pkt_t *pkt = *spare_for(udp, i);
+        *spare_for(udp, i) = NULL;
+        pkt->len = udp->rx_msgs[i].msg_len;
+        ovl_udp_dgram_t *d = &out[got++];
+        if (d != &out[i]) /* an earlier datagram was dropped: move the address down */
+            memcpy(&d->src, &out[i].src, h->msg_namelen);
+        d->pkt = pkt;
+        d->srclen = h->msg_namelen;
+        if (udp->pktinfo)
+            read_local(h, &d->local);
+        else
+            d->local = (ovl_udp_local_t){0};
+        udp->stats.rx_packets++;
+        udp->stats.rx_bytes += pkt->len;
+    }
+    /* Keep the unused and truncated spares, compacted at the bottom of the stack. */
+    unsigned keep = 0;
+    for (unsigned i = 0; i < udp->nspare; i++)
+        if (udp->spare[i])
+            udp->spare[keep++] = udp->spare[i];
+    udp->nspare = keep;
+    return got;
 }
 
 int ovl_udp_recv(ovl_udp_t *udp, ovl_udp_dgram_t *out, size_t max, size_t *n)
@@ -301,61 +368,11 @@ int ovl_udp_recv(ovl_udp_t *udp, ovl_udp_dgram_t *out, size_t max, size_t *n)
         return recv_drop(udp);
     if (want > udp->nspare)
         want = udp->nspare;
-
-    /* Spares are used from the top of the stack down: out[i] gets spare[nspare - 1 - i]. */
-    for (unsigned i = 0; i < want; i++) {
-        ovl_pkt_t *pkt = udp->spare[udp->nspare - 1 - i];
-        udp->rx_iov[i] = (struct iovec){.iov_base = pkt->data, .iov_len = OVL_POOL_DATA};
-        udp->rx_msgs[i].msg_hdr = (struct msghdr){
-            .msg_name = &out[i].src,
-            .msg_namelen = sizeof(out[i].src),
-            .msg_iov = &udp->rx_iov[i],
-            .msg_iovlen = 1,
-            .msg_control = udp->pktinfo ? udp->rx_ctrl[i].buf : NULL,
-            .msg_controllen = udp->pktinfo ? sizeof(udp->rx_ctrl[i].buf) : 0,
-        };
-    }
-    int r;
-    do
-        r = udp->sys.recvmmsg(udp->fd, udp->rx_msgs, want, udp->sys.ctx);
-    while (r < 0 && errno == EINTR);
-    if (r < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-            return OVL_ERR_AGAIN;
-        udp->stats.rx_errors++;
-        return OVL_ERR_IO;
-    }
-    udp->stats.rx_calls++;
-
-    size_t got = 0;
-    for (int i = 0; i < r; i++) {
-        struct msghdr *h = &udp->rx_msgs[i].msg_hdr;
-        ovl_pkt_t *pkt = udp->spare[udp->nspare - 1 - (unsigned)i];
-        if (h->msg_flags & MSG_TRUNC) {
-            udp->stats.rx_truncated++; /* the packet stays a spare (compacted below) */
-            continue;
-        }
-        udp->spare[udp->nspare - 1 - (unsigned)i] = NULL;
-        pkt->len = udp->rx_msgs[i].msg_len;
-        ovl_udp_dgram_t *d = &out[got++];
-        if (d != &out[i]) /* an earlier datagram was dropped: move the address down */
-            memcpy(&d->src, &out[i].src, h->msg_namelen);
-        d->pkt = pkt;
-        d->srclen = h->msg_namelen;
-        if (udp->pktinfo)
-            read_local(h, &d->local);
-        else
-            d->local = (ovl_udp_local_t){0};
-        udp->stats.rx_packets++;
-        udp->stats.rx_bytes += pkt->len;
-    }
-    /* Keep the unused and truncated spares at the bottom of the stack. */
-    unsigned keep = 0;
-    for (unsigned i = 0; i < udp->nspare; i++)
-        if (udp->spare[i])
-            udp->spare[keep++] = udp->spare[i];
-    udp->nspare = keep;
-    *n = got;
+    prepare_rx(udp, out, want);
+    int r = rx_call(udp, want);
+    if (r < 0)
+        return r;
+    *n = collect_rx(udp, out, (unsigned)r);
     return 0;
 }
 

@@ -22,7 +22,7 @@
 
 #include "relay/io/loop.h"
 #include "relay/io/pool.h"
-#include "relay/io/queue.h"
+#include "relay/io/spsc.h"
 #include "relay/io/timer.h"
 #include "relay/io/udp.h"
 #include "relay/proto/base.h"
@@ -127,12 +127,23 @@ int ovl_worker_emit(ovl_worker_t *w, const ovl_worker_msg_t *msg);
 
 /** Worker number i. */
 unsigned ovl_worker_index(const ovl_worker_t *w);
-/** UDP port the worker's socket is bound to. */
+
+/** UDP port the worker's socket is bound to (host byte order). */
 uint16_t ovl_worker_port(const ovl_worker_t *w);
-/** The worker's loop, socket, pool and timer heap (borrowed; worker thread only once started). */
+
+/* The worker's parts, borrowed (the worker owns them). Once the thread runs, use them only from
+ * hooks, on the worker thread; before start or after join, any thread may (e.g. to read stats). */
+
+/** The worker's event loop: register more descriptors (ICE-TCP connections) or hooks in it. */
 ovl_loop_t *ovl_worker_loop(ovl_worker_t *w);
+
+/** The worker's UDP socket: queue datagrams with ovl_udp_send; read its counters. */
 ovl_udp_t *ovl_worker_udp(ovl_worker_t *w);
+
+/** The worker's packet pool: ovl_pool_get for packets the hooks build. */
 ovl_pool_t *ovl_worker_pool(ovl_worker_t *w);
+
+/** The worker's timer heap: arm per-transport timers (embedded ovl_timer_t) in it. */
 ovl_timers_t *ovl_worker_timers(ovl_worker_t *w);
 
 #endif

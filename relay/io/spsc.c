@@ -1,5 +1,5 @@
-/* SPSC ring with eventfd wakeups (see queue.h). */
-#include "relay/io/queue.h"
+/* SPSC ring with eventfd wakeups (see spsc.h). */
+#include "relay/io/spsc.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>

@@ -15,7 +15,7 @@
 
 #include "relay/io/clock.h"
 #include "relay/io/loop.h"
-#include "relay/io/queue.h"
+#include "relay/io/spsc.h"
 
 struct msg {
     uint64_t seq;

@@ -21,8 +21,8 @@
  * them after handling the message; after OVL_ERR_AGAIN the producer still owns them.
  * ovl_spsc_free passes each message still in the ring to a dispose function so nothing leaks.
  */
-#ifndef OVL_IO_QUEUE_H
-#define OVL_IO_QUEUE_H
+#ifndef OVL_IO_SPSC_H
+#define OVL_IO_SPSC_H
 
 #include <stdbool.h>
 #include <stddef.h>
