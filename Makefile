@@ -56,7 +56,7 @@ fuzz-smoke: fuzz
 	done; echo "fuzz-smoke: every target ran clean"
 
 bench: build
-	@if [ -x build/bench ]; then ./build/bench; else echo "no benchmark built yet"; fi
+	@for b in build/bench build/bench_*; do if [ -x $$b ]; then echo "== $$b"; ./$$b || exit 1; fi; done
 
 format:
 	clang-format -i $(C_FILES)
