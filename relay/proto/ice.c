@@ -228,53 +228,77 @@ int ovl_ice_lite_on_stun(ovl_ice_lite_t *agent, const uint8_t *pkt, size_t len, 
                          uint64_t path_id, ovl_time_t now, ovl_wbuf_t *out, ovl_ice_event_t *ev)
 {
     ovl_stun_msg_t req;
+    int parsed = ovl_stun_parse(pkt, len, &req);
+    if (parsed < 0 && parsed != OVL_ERR_UNSUPPORTED) {
+        memset(ev, 0, sizeof(*ev));
+        return agent->state == OVL_ICE_FAILED ? OVL_ERR_STATE : OVL_ERR_PARSE;
+    }
+    return ovl_ice_lite_on_stun_msg(agent, &req, from, path_id, now, out, ev);
+}
+
+int ovl_ice_lite_on_stun_msg(ovl_ice_lite_t *agent, const ovl_stun_msg_t *req, const ovl_addr_t *from, uint64_t path_id,
+                             ovl_time_t now, ovl_wbuf_t *out, ovl_ice_event_t *ev)
+{
     const ovl_ice_pwd_t *key = NULL;
     bool current = false;
-    int parsed, ret;
+    int ret;
 
     memset(ev, 0, sizeof(*ev));
     if (agent->state == OVL_ICE_FAILED)
         return OVL_ERR_STATE;
-    parsed = ovl_stun_parse(pkt, len, &req);
-    if (parsed < 0 && parsed != OVL_ERR_UNSUPPORTED)
+    if (req->pkt == NULL)
         return OVL_ERR_PARSE;
     /* RFC 8445 §7: ICE's STUN always carries FINGERPRINT; without it, or wrong, this is not for us. */
-    if (ovl_stun_check_fingerprint(&req) < 0)
+    if (ovl_stun_check_fingerprint(req) < 0)
         return OVL_ERR_PARSE;
-    if (req.method != OVL_STUN_BINDING || (req.cls != OVL_STUN_REQUEST && req.cls != OVL_STUN_INDICATION))
+    if (req->method != OVL_STUN_BINDING || (req->cls != OVL_STUN_REQUEST && req->cls != OVL_STUN_INDICATION))
         return OVL_ERR_UNSUPPORTED;
-    if (req.cls == OVL_STUN_INDICATION) /* RFC 8445 §11: keepalive; unauthenticated, proves nothing */
-        return parsed == 0 ? 0 : OVL_ERR_UNSUPPORTED;
+    if (req->cls == OVL_STUN_INDICATION) /* RFC 8445 §11: keepalive; unauthenticated, proves nothing */
+        return req->unknown_count == 0 ? 0 : OVL_ERR_UNSUPPORTED;
 
     /* RFC 8489 §9.1.3: short-term credential checks, in this order. */
-    if (!(req.has & OVL_STUN_HAS_USERNAME) || !(req.has & OVL_STUN_HAS_INTEGRITY)) {
-        ret = answer_error(&req, out, OVL_STUN_ERR_BAD_REQUEST, "Bad Request", NULL, NULL);
+    if (!(req->has & OVL_STUN_HAS_USERNAME) || !(req->has & OVL_STUN_HAS_INTEGRITY)) {
+        ret = answer_error(req, out, OVL_STUN_ERR_BAD_REQUEST, "Bad Request", NULL, NULL);
         return ret < 0 ? ret : OVL_ERR_AUTH;
     }
-    if (username_matches(&req.username, &agent->local_ufrag, &agent->remote_ufrag)) {
+    if (username_matches(&req->username, &agent->local_ufrag, &agent->remote_ufrag)) {
         key = &agent->local_pwd;
         current = true;
-    } else if (agent->old_valid && username_matches(&req.username, &agent->old_local_ufrag, &agent->old_remote_ufrag)) {
+    } else if (agent->old_valid &&
+               username_matches(&req->username, &agent->old_local_ufrag, &agent->old_remote_ufrag)) {
         key = &agent->old_local_pwd;
     }
-    if (key == NULL || ovl_stun_check_integrity(&req, (const uint8_t *)key->s, key->len) != 0) {
-        ret = answer_error(&req, out, OVL_STUN_ERR_UNAUTHENTICATED, "Unauthenticated", NULL, NULL);
+    if (key == NULL || ovl_stun_check_integrity(req, (const uint8_t *)key->s, key->len) != 0) {
+        ret = answer_error(req, out, OVL_STUN_ERR_UNAUTHENTICATED, "Unauthenticated", NULL, NULL);
         return ret < 0 ? ret : OVL_ERR_AUTH;
     }
 
     /* Authenticated from here: errors carry MESSAGE-INTEGRITY under the same key. */
-    if (parsed == OVL_ERR_UNSUPPORTED) { /* RFC 8489 §6.3.1.1 */
-        ret = answer_error(&req, out, OVL_STUN_ERR_UNKNOWN_ATTRIBUTE, "Unknown Attribute", key, &req);
+    if (req->unknown_count != 0) { /* RFC 8489 §6.3.1.1 */
+        ret = answer_error(req, out, OVL_STUN_ERR_UNKNOWN_ATTRIBUTE, "Unknown Attribute", key, req);
         return ret < 0 ? ret : OVL_ERR_UNSUPPORTED;
     }
     /* RFC 8445 §7.3.1.1: we are controlled, and so claims the peer. A lite agent cannot take the
      * controlling role (§6.1.1), so it always answers 487 and learns nothing from the check. */
-    if (req.has & OVL_STUN_HAS_ICE_CONTROLLED) {
-        ret = answer_error(&req, out, OVL_STUN_ERR_ROLE_CONFLICT, "Role Conflict", key, NULL);
+    if (req->has & OVL_STUN_HAS_ICE_CONTROLLED) {
+        ret = answer_error(req, out, OVL_STUN_ERR_ROLE_CONFLICT, "Role Conflict", key, NULL);
         return ret < 0 ? ret : OVL_ERR_STATE;
     }
-    accept_check(agent, &req, current, from, path_id, now, ev);
-    return answer_success(agent, &req, from, key, out);
+    accept_check(agent, req, current, from, path_id, now, ev);
+    return answer_success(agent, req, from, key, out);
+}
+
+int ovl_ice_username_local_ufrag(const ovl_stun_msg_t *msg, ovl_stun_text_t *ufrag)
+{
+    memset(ufrag, 0, sizeof(*ufrag));
+    if (!(msg->has & OVL_STUN_HAS_USERNAME))
+        return OVL_ERR_NOTFOUND;
+    const char *colon = memchr(msg->username.s, ':', msg->username.len);
+    if (colon == NULL)
+        return OVL_ERR_NOTFOUND;
+    ufrag->s = msg->username.s;
+    ufrag->len = (size_t)(colon - msg->username.s);
+    return 0;
 }
 
 bool ovl_ice_lite_is_trusted(const ovl_ice_lite_t *agent, const ovl_addr_t *addr, uint64_t path_id)

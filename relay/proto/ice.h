@@ -181,6 +181,21 @@ int ovl_ice_lite_on_stun(ovl_ice_lite_t *agent, const uint8_t *pkt, size_t len, 
                          uint64_t path_id, ovl_time_t now, ovl_wbuf_t *out, ovl_ice_event_t *ev);
 
 /**
+ * The same for a message the caller already parsed with ovl_stun_parse (result 0 or
+ * OVL_ERR_UNSUPPORTED; msg->unknown_count tells the latter), e.g. to find the agent by
+ * ovl_ice_username_local_ufrag first. Same returns as ovl_ice_lite_on_stun.
+ */
+int ovl_ice_lite_on_stun_msg(ovl_ice_lite_t *agent, const ovl_stun_msg_t *msg, const ovl_addr_t *from, uint64_t path_id,
+                             ovl_time_t now, ovl_wbuf_t *out, ovl_ice_event_t *ev);
+
+/**
+ * For a relay port shared by many transports: the local (relay) ufrag a check is addressed to, the
+ * part of USERNAME before the first ':' (RFC 8445 §7.2.2), borrowed from the message. Look the
+ * transport up by it, then hand the message to its agent. Returns 0 or OVL_ERR_NOTFOUND.
+ */
+int ovl_ice_username_local_ufrag(const ovl_stun_msg_t *msg, ovl_stun_text_t *ufrag);
+
+/**
  * True when (addr, path_id) passed a check and is still valid: the relay accepts DTLS and SRTP only
  * from such pairs. False once the agent has failed. No allocation; at most OVL_ICE_LITE_MAX_PAIRS
  * address compares, the selected pair first.

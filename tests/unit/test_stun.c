@@ -55,6 +55,15 @@ static void test_crc32_check_value(void **state)
     /* Incremental use gives the same value. */
     assert_int_equal(ovl_crc32(ovl_crc32(0, (const uint8_t *)"1234", 4), (const uint8_t *)"56789", 5), 0xcbf43926u);
     assert_int_equal(ovl_crc32(0, NULL, 0), 0);
+
+    /* Every table entry, against the bitwise definition (reflected polynomial 0xedb88320). */
+    for (unsigned v = 0; v < 256; v++) {
+        uint8_t byte = (uint8_t)v;
+        uint32_t crc = ~0u ^ v;
+        for (int k = 0; k < 8; k++)
+            crc = (crc & 1) ? (crc >> 1) ^ 0xedb88320u : crc >> 1;
+        assert_int_equal(ovl_crc32(0, &byte, 1), ~crc);
+    }
 }
 
 /* RFC 5769 §2.1: parse, MESSAGE-INTEGRITY with the short-term password, FINGERPRINT. */
