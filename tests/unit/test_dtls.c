@@ -1,7 +1,7 @@
 /*
  * DTLS-SRTP (RFC 5764, RFC 6347, RFC 8122, RFC 8827): fingerprint text, certificates, and two real
  * OpenSSL endpoints handshaking in memory through ovl_dtls, datagram by datagram, on a simulated
- * clock. Set OVL_WRITE_DTLS_SEEDS=DIR to write fuzz seeds (a captured ClientHello) into DIR.
+ * clock. Set OVL_WRITE_DTLS_SEEDS=DIR to write a captured ClientHello (a fuzz seed) into DIR.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +17,7 @@
 #include <openssl/asn1.h>
 #include <openssl/x509.h>
 
+#include "relay/proto/cursor.h"
 #include "relay/proto/dtls.h"
 #include "relay/proto/srtp.h"
 
@@ -167,6 +168,7 @@ static void test_cert_from_pem(void **state)
 
 typedef struct peer {
     const char *name;
+    size_t mtu;
     ovl_dtls_t *d;
     uint8_t q[QMAX][OVL_DTLS_MAX_MTU];
     size_t qlen[QMAX], n;
@@ -178,7 +180,7 @@ typedef struct peer {
 static void on_output(void *user, const uint8_t *data, size_t len)
 {
     peer_t *p = user;
-    assert_true(len <= OVL_DTLS_DEFAULT_MTU); /* flights fragment below the configured MTU */
+    assert_true(len <= p->mtu); /* flights fragment below the configured MTU */
     assert_true(p->n < QMAX);
     memcpy(p->q[p->n], data, len);
     p->qlen[p->n++] = len;
@@ -208,6 +210,7 @@ typedef struct setup {
     size_t n_profiles;
     const ovl_dtls_fingerprint_t *expect; /* NULL: the other side's real fingerprint */
     ovl_time_t rto_initial;
+    size_t mtu;
 } setup_t;
 
 static void peer_init(peer_t *p, const char *name, ovl_dtls_role_t role, const ovl_dtls_cert_t *mine,
@@ -215,6 +218,7 @@ static void peer_init(peer_t *p, const char *name, ovl_dtls_role_t role, const o
 {
     memset(p, 0, sizeof(*p));
     p->name = name;
+    p->mtu = s && s->mtu ? s->mtu : OVL_DTLS_DEFAULT_MTU;
     ovl_dtls_config_t cfg = {
         .role = role,
         .cert = mine,
@@ -222,6 +226,7 @@ static void peer_init(peer_t *p, const char *name, ovl_dtls_role_t role, const o
         .profiles = s ? s->profiles : NULL,
         .n_profiles = s ? s->n_profiles : 0,
         .rto_initial = s ? s->rto_initial : 0,
+        .mtu = s ? s->mtu : 0,
         .output = on_output,
         .event = on_event,
         .user = p,
@@ -312,10 +317,10 @@ static void test_handshake_profiles(void **state)
         setup_t client, server;
         ovl_srtp_profile_t want;
     } cases[] = {
-        {{NULL, 0, NULL, 0}, {NULL, 0, NULL, 0}, OVL_SRTP_AEAD_AES_128_GCM},
-        {{cm_gcm, 2, NULL, 0}, {gcm_cm, 2, NULL, 0}, OVL_SRTP_AEAD_AES_128_GCM},
-        {{gcm_cm, 2, NULL, 0}, {cm_gcm, 2, NULL, 0}, OVL_SRTP_AES128_CM_SHA1_80},
-        {{cm, 1, NULL, 0}, {NULL, 0, NULL, 0}, OVL_SRTP_AES128_CM_SHA1_80},
+        {{NULL, 0, NULL, 0, 0}, {NULL, 0, NULL, 0, 0}, OVL_SRTP_AEAD_AES_128_GCM},
+        {{cm_gcm, 2, NULL, 0, 0}, {gcm_cm, 2, NULL, 0, 0}, OVL_SRTP_AEAD_AES_128_GCM},
+        {{gcm_cm, 2, NULL, 0, 0}, {cm_gcm, 2, NULL, 0, 0}, OVL_SRTP_AES128_CM_SHA1_80},
+        {{cm, 1, NULL, 0, 0}, {NULL, 0, NULL, 0, 0}, OVL_SRTP_AES128_CM_SHA1_80},
     };
     for (size_t i = 0; i < OVL_ARRAY_LEN(cases); i++) {
         peer_t *c = new_peer(), *s = new_peer();
@@ -330,7 +335,7 @@ static void test_no_common_profile(void **state)
     (void)state;
     static const ovl_srtp_profile_t gcm[] = {OVL_SRTP_AEAD_AES_128_GCM};
     static const ovl_srtp_profile_t cm[] = {OVL_SRTP_AES128_CM_SHA1_80};
-    setup_t cs = {cm, 1, NULL, 0}, ss = {gcm, 1, NULL, 0};
+    setup_t cs = {cm, 1, NULL, 0, 0}, ss = {gcm, 1, NULL, 0, 0};
     peer_t *c = new_peer(), *s = new_peer();
     handshake(c, s, &cs, &ss);
     assert_int_equal(c->connected + s->connected, 0);
@@ -347,7 +352,7 @@ static void test_wrong_fingerprint(void **state)
     ovl_dtls_fingerprint_t wrong = *ovl_dtls_cert_fingerprint(cert_b);
     wrong.bytes[31] ^= 1;
     for (int checker = 0; checker < 2; checker++) {
-        setup_t bad = {NULL, 0, &wrong, 0};
+        setup_t bad = {NULL, 0, &wrong, 0, 0};
         peer_t *c = new_peer(), *s = new_peer();
         handshake(c, s, checker == 0 ? &bad : NULL, checker == 1 ? &bad : NULL);
         peer_t *judge = checker == 0 ? c : s, *other = checker == 0 ? s : c;
@@ -369,7 +374,7 @@ static void test_wrong_fingerprint(void **state)
     static const char sha1[] = "sha-1 A5:03:58:09:6C:11:73:3F:E4:3A:D0:47:0E:E3:7B:6B:5D:81:F6:1C";
     ovl_dtls_fingerprint_t fp1;
     assert_int_equal(ovl_dtls_fingerprint_parse(sha1, strlen(sha1), &fp1), 0);
-    setup_t cs = {NULL, 0, &fp1, 0};
+    setup_t cs = {NULL, 0, &fp1, 0, 0};
     peer_t *c = new_peer(), *s = new_peer();
     peer_init(c, "client", OVL_DTLS_CLIENT, cert_a, fixed, &cs);
     peer_init(s, "server", OVL_DTLS_SERVER, fixed, cert_a, NULL);
@@ -420,7 +425,7 @@ static void test_lost_flight_simulated_clock(void **state)
 static void test_lost_flight_native_retransmission(void **state)
 {
     (void)state;
-    setup_t fast = {NULL, 0, NULL, OVL_MS(20)};
+    setup_t fast = {NULL, 0, NULL, OVL_MS(20), 0};
     peer_t *c = new_peer(), *s = new_peer();
     peer_init(c, "client", OVL_DTLS_CLIENT, cert_a, cert_b, NULL);
     peer_init(s, "server", OVL_DTLS_SERVER, cert_b, cert_a, &fast);
@@ -439,6 +444,49 @@ static void test_lost_flight_native_retransmission(void **state)
     assert_int_equal(s->q[0][0], first[0]);
     assert_true(memcmp(s->q[0] + 5, first + 5, 6) > 0);
     pump(c, s, OVL_MS(20));
+    assert_keys_match(c, s, OVL_SRTP_AEAD_AES_128_GCM);
+    free_peers(c, s);
+}
+
+/* The server's LAST flight (ChangeCipherSpec, Finished) is lost: the client's timer fires and OpenSSL
+ * retransmits its flight with fresh record numbers (real time passes here, as in a process), which
+ * makes the server, already connected, send its final flight again (RFC 6347 §4.2.4). */
+static void test_lost_final_flight(void **state)
+{
+    (void)state;
+    setup_t fast = {NULL, 0, NULL, OVL_MS(20), 0};
+    peer_t *c = new_peer(), *s = new_peer();
+    peer_init(c, "client", OVL_DTLS_CLIENT, cert_a, cert_b, &fast);
+    peer_init(s, "server", OVL_DTLS_SERVER, cert_b, cert_a, NULL);
+    ovl_dtls_start(c->d, 0);
+    deliver(c, s, 0); /* ClientHello */
+    deliver(s, c, 0); /* ServerHello .. ServerHelloDone */
+    deliver(c, s, 0); /* Certificate .. Finished */
+    assert_int_equal(s->connected, 1);
+    assert_true(s->n > 0);
+    s->n = 0; /* the server's ChangeCipherSpec and Finished are lost */
+    assert_int_equal(c->connected, 0);
+    assert_int_equal(ovl_dtls_next_timeout(c->d), OVL_MS(20));
+    struct timespec ts = {0, 40 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    assert_int_equal(ovl_dtls_on_timeout(c->d, OVL_MS(20)), 0);
+    pump(c, s, OVL_MS(20));
+    assert_keys_match(c, s, OVL_SRTP_AEAD_AES_128_GCM);
+    free_peers(c, s);
+}
+
+/* A small MTU: every flight is cut into datagrams of at most 300 bytes (checked in on_output). */
+static void test_small_mtu(void **state)
+{
+    (void)state;
+    setup_t small = {NULL, 0, NULL, 0, 300};
+    peer_t *c = new_peer(), *s = new_peer();
+    peer_init(c, "client", OVL_DTLS_CLIENT, cert_a, cert_b, &small);
+    peer_init(s, "server", OVL_DTLS_SERVER, cert_b, cert_a, &small);
+    ovl_dtls_start(c->d, 0);
+    deliver(c, s, 0);
+    assert_true(s->n >= 3); /* ServerHello .. ServerHelloDone with a certificate does not fit in 2 */
+    pump(c, s, 0);
     assert_keys_match(c, s, OVL_SRTP_AEAD_AES_128_GCM);
     free_peers(c, s);
 }
@@ -547,7 +595,7 @@ static void test_dtls_keys_drive_srtp(void **state)
 {
     (void)state;
     static const ovl_srtp_profile_t cm[] = {OVL_SRTP_AES128_CM_SHA1_80};
-    setup_t cm_only = {cm, 1, NULL, 0};
+    setup_t cm_only = {cm, 1, NULL, 0, 0};
     for (int p = 0; p < 2; p++) {
         peer_t *c = new_peer(), *s = new_peer();
         handshake(c, s, p ? &cm_only : NULL, p ? &cm_only : NULL);
@@ -600,26 +648,75 @@ static void test_close_and_states(void **state)
     assert_null(d);
 }
 
-/* With OVL_WRITE_DTLS_SEEDS=DIR: a client's ClientHello (framed as the fuzzer reads it) into DIR. */
-static void test_write_fuzz_seeds(void **state)
+/* The use_srtp extension (RFC 5764 §4.1.1) of a ClientHello, walked with the cursor helpers:
+ * record header (13) | handshake header (12) | version, random, session_id<1>, cookie<1>,
+ * cipher_suites<2>, compression_methods<1>, extensions<2> = { type(2) length(2) data }. */
+static size_t offered_profiles(const uint8_t *dgram, size_t len, uint16_t *out, size_t cap)
+{
+    const uint8_t *p = dgram, *end = dgram + len, *blk = NULL;
+    uint8_t type = 0, n8 = 0;
+    uint16_t n16 = 0, ext_type = 0, ext_len = 0;
+    assert_int_equal(ovl_get_u8(&p, end, &type), 0);
+    assert_int_equal(type, 22);
+    assert_int_equal(ovl_skip(&p, end, 12), 0);
+    assert_int_equal(ovl_get_u8(&p, end, &type), 0);
+    assert_int_equal(type, 1); /* client_hello */
+    assert_int_equal(ovl_skip(&p, end, 11 + 2 + 32), 0);
+    assert_int_equal(ovl_get_u8(&p, end, &n8) || ovl_skip(&p, end, n8), 0);    /* session_id */
+    assert_int_equal(ovl_get_u8(&p, end, &n8) || ovl_skip(&p, end, n8), 0);    /* cookie */
+    assert_int_equal(ovl_get_u16(&p, end, &n16) || ovl_skip(&p, end, n16), 0); /* cipher_suites */
+    assert_int_equal(ovl_get_u8(&p, end, &n8) || ovl_skip(&p, end, n8), 0);    /* compression */
+    assert_int_equal(ovl_get_u16(&p, end, &n16), 0);
+    assert_int_equal(ovl_get_block(&p, end, n16, &blk), 0);
+    for (const uint8_t *q = blk, *qend = blk + n16; q < qend;) {
+        const uint8_t *data = NULL;
+        assert_int_equal(ovl_get_u16(&q, qend, &ext_type) || ovl_get_u16(&q, qend, &ext_len) ||
+                             ovl_get_block(&q, qend, ext_len, &data),
+                         0);
+        if (ext_type != 14) /* use_srtp */
+            continue;
+        const uint8_t *d = data, *dend = data + ext_len;
+        size_t count = 0;
+        assert_int_equal(ovl_get_u16(&d, dend, &n16), 0);
+        for (size_t i = 0; i < n16 / 2u; i++) {
+            assert_true(count < cap);
+            assert_int_equal(ovl_get_u16(&d, dend, &out[count++]), 0);
+        }
+        return count;
+    }
+    return 0;
+}
+
+/* The client offers its profiles in its order. With OVL_WRITE_DTLS_SEEDS=DIR the ClientHello is also
+ * written to DIR/client_hello, framed as fuzz_dtls reads it (how tests/fuzz/corpus/dtls was made). */
+static void test_client_hello_offers_profiles(void **state)
 {
     (void)state;
-    const char *dir = getenv("OVL_WRITE_DTLS_SEEDS");
-    if (!dir)
-        skip();
-    peer_t *c = new_peer();
-    peer_init(c, "client", OVL_DTLS_CLIENT, cert_a, cert_b, NULL);
-    ovl_dtls_start(c->d, 0);
-    char path[512];
-    snprintf(path, sizeof(path), "%s/client_hello", dir);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    uint8_t hdr[2] = {(uint8_t)(c->qlen[0] >> 8), (uint8_t)c->qlen[0]};
-    fwrite(hdr, 1, 2, f);
-    fwrite(c->q[0], 1, c->qlen[0], f);
-    fclose(f);
-    ovl_dtls_free(c->d);
-    free(c);
+    static const ovl_srtp_profile_t cm_gcm[] = {OVL_SRTP_AES128_CM_SHA1_80, OVL_SRTP_AEAD_AES_128_GCM};
+    setup_t reversed = {cm_gcm, 2, NULL, 0, 0};
+    for (int order = 0; order < 2; order++) {
+        peer_t *c = new_peer();
+        uint16_t ids[8];
+        peer_init(c, "client", OVL_DTLS_CLIENT, cert_a, cert_b, order ? &reversed : NULL);
+        ovl_dtls_start(c->d, 0);
+        assert_int_equal(c->n, 1);
+        assert_int_equal(offered_profiles(c->q[0], c->qlen[0], ids, 8), 2);
+        assert_int_equal(ids[0], order ? 0x0001 : 0x0007);
+        assert_int_equal(ids[1], order ? 0x0007 : 0x0001);
+        const char *dir = getenv("OVL_WRITE_DTLS_SEEDS");
+        if (dir && order == 0) {
+            char path[512];
+            snprintf(path, sizeof(path), "%s/client_hello", dir);
+            FILE *f = fopen(path, "wb");
+            assert_non_null(f);
+            uint8_t hdr[2] = {(uint8_t)(c->qlen[0] >> 8), (uint8_t)c->qlen[0]};
+            fwrite(hdr, 1, 2, f);
+            fwrite(c->q[0], 1, c->qlen[0], f);
+            fclose(f);
+        }
+        ovl_dtls_free(c->d);
+        free(c);
+    }
 }
 
 int main(void)
@@ -634,11 +731,13 @@ int main(void)
         cmocka_unit_test(test_wrong_fingerprint),
         cmocka_unit_test(test_lost_flight_simulated_clock),
         cmocka_unit_test(test_lost_flight_native_retransmission),
+        cmocka_unit_test(test_lost_final_flight),
+        cmocka_unit_test(test_small_mtu),
         cmocka_unit_test(test_handshake_times_out),
         cmocka_unit_test(test_garbage_during_handshake),
         cmocka_unit_test(test_dtls_keys_drive_srtp),
         cmocka_unit_test(test_close_and_states),
-        cmocka_unit_test(test_write_fuzz_seeds),
+        cmocka_unit_test(test_client_hello_offers_profiles),
     };
     return cmocka_run_group_tests_name("dtls (RFC 5764, RFC 6347, RFC 8122)", tests, group_setup, group_teardown);
 }
