@@ -52,6 +52,17 @@ static uint64_t total_drops(const tw_peer_t *p)
     return n;
 }
 
+/* Every datagram handed in is either accepted or counted under exactly one drop reason. */
+static void assert_accounted(const tw_peer_t *p)
+{
+    ovl_transport_stats_t st = stats_of(p);
+    uint64_t n = st.rx_stun + st.rx_dtls + st.rx_rtp + st.rx_rtcp;
+    for (size_t i = 0; i < OVL_TRANSPORT_DROP_COUNT; i++)
+        if (i != OVL_TRANSPORT_DROP_NO_PATH) /* an outgoing drop */
+            n += st.drops[i];
+    assert_int_equal(n, st.rx_datagrams);
+}
+
 /* Sends one RTP packet of `payload` bytes from `from` and checks `to` received exactly it. */
 static void rtp_round(tw_world_t *w, tw_peer_t *from, tw_peer_t *to, uint16_t seq, size_t payload)
 {
@@ -287,6 +298,8 @@ static void test_untrusted_srtp_dropped(void **state)
     assert_int_equal(ovl_transport_on_datagram(f->c.t, TW_CLIENT_PATH, &stranger, buf, 40, w->now), OVL_ERR_NOTFOUND);
     assert_int_equal(stats_of(&f->s).drops[OVL_TRANSPORT_DROP_UNTRUSTED], 4);
     assert_int_equal(stats_of(&f->c).drops[OVL_TRANSPORT_DROP_UNTRUSTED], 1);
+    assert_accounted(&f->s);
+    assert_accounted(&f->c);
 }
 
 static int drop_dtls_to_server(void *ctx, const tw_dgram_t *d, ovl_demux_kind_t kind)
@@ -385,6 +398,8 @@ static void test_garbage_counted(void **state)
     assert_int_equal(ovl_transport_state(f->s.t), OVL_TRANSPORT_CONNECTED);
     rtp_round(w, &f->c, &f->s, 1, 1188);
     rtp_round(w, &f->s, &f->c, 1, 1188);
+    assert_accounted(&f->s);
+    assert_accounted(&f->c);
 }
 
 /* ---- loss, duplication, reordering -------------------------------------------------------------------- */
@@ -465,6 +480,8 @@ static void test_duplicated_and_reordered(void **state)
     assert_int_equal(f->s.n_rtp, 10);
     assert_int_equal(stats_of(&f->s).drops[OVL_TRANSPORT_DROP_SRTP_REPLAY] - replays, 10);
     assert_int_equal(f->s.last_media[3], 1); /* newest first: sequence number 1 came last */
+    assert_accounted(&f->s);
+    assert_accounted(&f->c);
 }
 
 /* ---- close ------------------------------------------------------------------------------------------- */
