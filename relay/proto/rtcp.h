@@ -58,7 +58,7 @@
 
 #define OVL_RTCP_MAX_COUNT   31 /* RC / SC field */
 #define OVL_RTCP_SDES_CNAME  1
-#define OVL_RTCP_RB_LEN      24 /* bytes per report block */
+#define OVL_RTCP_RB_LEN      24          /* bytes per report block */
 #define OVL_RTCP_NTP_UNIX_S  2208988800u /* seconds from 1900-01-01 (NTP era 0) to 1970-01-01 */
 #define OVL_RTCP_TWCC_TICK   250         /* µs per receive-delta unit */
 #define OVL_RTCP_TWCC_REF_US 64000       /* µs per reference-time unit */
@@ -272,11 +272,11 @@ typedef struct ovl_rtcp_twcc_arrival {
 typedef struct ovl_rtcp_msg {
     ovl_rtcp_kind_t kind;
     uint8_t pt;
-    uint8_t count;        /* RC, SC or FMT field */
-    size_t off;           /* offset of this packet in the compound */
-    const uint8_t *raw;   /* borrowed: this packet, header and padding included */
-    size_t raw_len;       /* (length + 1) * 4 */
-    const uint8_t *body;  /* borrowed: after the 4-byte header, padding excluded */
+    uint8_t count;       /* RC, SC or FMT field */
+    size_t off;          /* offset of this packet in the compound */
+    const uint8_t *raw;  /* borrowed: this packet, header and padding included */
+    size_t raw_len;      /* (length + 1) * 4 */
+    const uint8_t *body; /* borrowed: after the 4-byte header, padding excluded */
     size_t body_len;
     union {
         ovl_rtcp_sr_t sr;
@@ -294,7 +294,7 @@ typedef struct ovl_rtcp_msg {
 /** Walks the packets of one compound RTCP packet. Caller storage; no dispose. */
 typedef struct ovl_rtcp_iter {
     const uint8_t *base, *p, *end; /* borrowed */
-    int err; /* 0 while walking, OVL_ERR_NOTFOUND at the end, OVL_ERR_PARSE on broken framing */
+    int err;                       /* 0 while walking, OVL_ERR_NOTFOUND at the end, OVL_ERR_PARSE on broken framing */
 } ovl_rtcp_iter_t;
 
 /** Starts a walk over `len` bytes at `pkt` (borrowed; must outlive every message). */

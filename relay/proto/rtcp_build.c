@@ -47,8 +47,7 @@ static int put_rbs(ovl_wbuf_t *b, const ovl_rtcp_rb_t *rb, size_t n)
     return ret;
 }
 
-int ovl_rtcp_build_sr(ovl_wbuf_t *b, uint32_t ssrc, const ovl_rtcp_sender_info_t *si, const ovl_rtcp_rb_t *rb,
-                      size_t n)
+int ovl_rtcp_build_sr(ovl_wbuf_t *b, uint32_t ssrc, const ovl_rtcp_sender_info_t *si, const ovl_rtcp_rb_t *rb, size_t n)
 {
     size_t mark = b->len;
     int ret = OVL_ERR_ARG;
@@ -219,7 +218,8 @@ int ovl_rtcp_build_remb(ovl_wbuf_t *b, uint32_t sender, uint64_t bps, const uint
         goto Exit;
     ovl_rtcp_remb_encode(bps, &exp, &mantissa);
     if ((ret = put_fb_header(b, OVL_RTCP_FMT_AFB, OVL_RTCP_PT_PSFB, sender, 0)) ||
-        (ret = ovl_put_bytes(b, "REMB", 4)) || (ret = ovl_put_u32(b, (uint32_t)n << 24 | (uint32_t)exp << 18 | mantissa)))
+        (ret = ovl_put_bytes(b, "REMB", 4)) ||
+        (ret = ovl_put_u32(b, (uint32_t)n << 24 | (uint32_t)exp << 18 | mantissa)))
         goto Exit;
     for (size_t i = 0; i < n; i++) {
         if ((ret = ovl_put_u32(b, ssrcs[i])))

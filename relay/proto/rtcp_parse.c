@@ -609,8 +609,7 @@ int ovl_rtcp_set_sender_ssrc(ovl_rtcp_msg_t *m, uint8_t *compound, uint32_t ssrc
 
 int ovl_rtcp_set_media_ssrc(ovl_rtcp_msg_t *m, uint8_t *compound, uint32_t ssrc)
 {
-    if (!is_walked_buffer(m, compound) || m->body_len < 8 ||
-        (m->pt != OVL_RTCP_PT_RTPFB && m->pt != OVL_RTCP_PT_PSFB))
+    if (!is_walked_buffer(m, compound) || m->body_len < 8 || (m->pt != OVL_RTCP_PT_RTPFB && m->pt != OVL_RTCP_PT_PSFB))
         return OVL_ERR_ARG;
     ovl_store_u32(compound + m->off + 8, ssrc);
     ovl_rtcp_fb_t *fb = fb_view(m);

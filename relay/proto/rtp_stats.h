@@ -19,11 +19,11 @@
 typedef struct ovl_rtp_stats {
     uint32_t clock_rate; /* RTP timestamp units per second */
     bool started;
-    uint16_t max_seq;       /* highest sequence number seen */
-    uint64_t cycles;        /* sequence number wraps, times 65536 */
-    uint64_t base_seq;      /* first sequence number (extended) */
-    uint32_t bad_seq;       /* last 'bad' sequence number + 1 (A.1) */
-    uint64_t received;      /* packets counted (duplicates included, as in A.1) */
+    uint16_t max_seq;        /* highest sequence number seen */
+    uint64_t cycles;         /* sequence number wraps, times 65536 */
+    uint64_t base_seq;       /* first sequence number (extended) */
+    uint32_t bad_seq;        /* last 'bad' sequence number + 1 (A.1) */
+    uint64_t received;       /* packets counted (duplicates included, as in A.1) */
     uint64_t expected_prior; /* at the previous report (A.3) */
     uint64_t received_prior;
     ovl_time_t first_arrival;
