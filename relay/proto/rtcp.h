@@ -302,10 +302,11 @@ void ovl_rtcp_iter_init(ovl_rtcp_iter_t *it, const uint8_t *pkt, size_t len);
 
 /**
  * Next packet of the compound (RFC 3550 §6.1, App. A.2): version 2, the length field consumed
- * exactly, padding only on the last packet and within it. Its body is classified and parsed
+ * exactly, padding (P) within the packet's own length (on any packet, not only the last: libwebrtc
+ * pads each transport-cc feedback of a compound). Its body is classified and parsed
  * into m->u; a body that does not parse gives kind OVL_RTCP_MALFORMED and the walk goes on.
  * Returns 0 with *m filled, OVL_ERR_NOTFOUND at the end, or OVL_ERR_PARSE when the framing is
- * broken (empty input, bad version or length, misplaced padding); the error sticks in it->err.
+ * broken (empty input, bad version or length, bad padding count); the error sticks in it->err.
  */
 int ovl_rtcp_next(ovl_rtcp_iter_t *it, ovl_rtcp_msg_t *m);
 

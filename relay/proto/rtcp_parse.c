@@ -506,7 +506,11 @@ void ovl_rtcp_iter_init(ovl_rtcp_iter_t *it, const uint8_t *pkt, size_t len)
 /*
  * RFC 3550 §6.4.1, the first word every RTCP packet shares (RC is SC in SDES/BYE, FMT in
  * RTPFB/PSFB); length is the packet's size in 32-bit words minus one, header and padding
- * included. RFC 3550 App. A.2: padding (P) only on the last packet of a compound.
+ * included. With P = 1 the last octet counts the padding octets, itself included.
+ *
+ * RFC 3550 App. A.2 says padding should only be on the last packet of a compound; libwebrtc
+ * pads every transport-cc feedback with P = 1 and sends several in one compound, so padding is
+ * accepted on any packet whose own length holds it.
  *
  *         0                   1                   2                   3
  *         0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
@@ -536,7 +540,7 @@ int ovl_rtcp_next(ovl_rtcp_iter_t *it, ovl_rtcp_msg_t *m)
         goto Broken;
     if (b0 & 0x20) {
         uint8_t pad = raw[size - 1];
-        if (raw + size != end || pad == 0 || pad > body_len)
+        if (pad == 0 || pad > body_len)
             goto Broken;
         body_len -= pad;
     }
