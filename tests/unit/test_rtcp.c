@@ -24,24 +24,23 @@
 /* SR, RC=1 (RFC 3550 §6.4.1): NTP 0xe8b3a0c0.80000000, RTP ts 90000, 100 packets, 120000
  * octets; block: fraction 64/256, cumulative lost -3, highest 0x1abcd, jitter 32, LSR, DLSR 1 s. */
 static const uint8_t sr_pkt[] = {
-    0x81, 0xc8, 0x00, 0x0c, 0x11, 0x22, 0x33, 0x44, 0xe8, 0xb3, 0xa0, 0xc0, 0x80, 0x00, 0x00, 0x00,
-    0x00, 0x01, 0x5f, 0x90, 0x00, 0x00, 0x00, 0x64, 0x00, 0x01, 0xd4, 0xc0, 0x55, 0x66, 0x77, 0x88,
-    0x40, 0xff, 0xff, 0xfd, 0x00, 0x01, 0xab, 0xcd, 0x00, 0x00, 0x00, 0x20, 0xa0, 0xc0, 0x80, 0x00,
-    0x00, 0x01, 0x00, 0x00,
+    0x81, 0xc8, 0x00, 0x0c, 0x11, 0x22, 0x33, 0x44, 0xe8, 0xb3, 0xa0, 0xc0, 0x80, 0x00, 0x00, 0x00, 0x00, 0x01,
+    0x5f, 0x90, 0x00, 0x00, 0x00, 0x64, 0x00, 0x01, 0xd4, 0xc0, 0x55, 0x66, 0x77, 0x88, 0x40, 0xff, 0xff, 0xfd,
+    0x00, 0x01, 0xab, 0xcd, 0x00, 0x00, 0x00, 0x20, 0xa0, 0xc0, 0x80, 0x00, 0x00, 0x01, 0x00, 0x00,
 };
 static const ovl_rtcp_rb_t sr_block = {MEDIA, 0x40, -3, 0x1abcd, 32, 0xa0c08000, 0x10000};
 static const ovl_rtcp_sender_info_t sr_info = {0xe8b3a0c080000000ull, 90000, 100, 120000};
 
 /* SDES, one chunk with CNAME "user@example", null-terminated and padded (RFC 3550 §6.5). */
 static const uint8_t sdes_pkt[] = {
-    0x81, 0xca, 0x00, 0x05, 0x11, 0x22, 0x33, 0x44, 0x01, 0x0c, 'u', 's',
+    0x81, 0xca, 0x00, 0x05, 0x11, 0x22, 0x33, 0x44, 0x01, 0x0c, 'u',  's',
     'e',  'r',  '@',  'e',  'x',  'a',  'm',  'p',  'l',  'e',  0x00, 0x00,
 };
 
 /* SDES, two chunks: CNAME "a" + NAME "bob" (13 bytes, padded to 16), CNAME "cd" (9, to 12). */
 static const uint8_t sdes2_pkt[] = {
-    0x82, 0xca, 0x00, 0x07, 0xaa, 0xaa, 0xaa, 0xaa, 0x01, 0x01, 'a',  0x02, 0x03, 'b',  'o',  'b',
-    0x00, 0x00, 0x00, 0x00, 0xbb, 0xbb, 0xbb, 0xbb, 0x01, 0x02, 'c',  'd',  0x00, 0x00, 0x00, 0x00,
+    0x82, 0xca, 0x00, 0x07, 0xaa, 0xaa, 0xaa, 0xaa, 0x01, 0x01, 'a', 0x02, 0x03, 'b',  'o',  'b',
+    0x00, 0x00, 0x00, 0x00, 0xbb, 0xbb, 0xbb, 0xbb, 0x01, 0x02, 'c', 'd',  0x00, 0x00, 0x00, 0x00,
 };
 
 /* BYE for one SSRC with reason "bye" (RFC 3550 §6.6). */
@@ -527,8 +526,8 @@ static void test_twcc_draft_vector_2bit_and_runs(void **state)
     assert_int_equal(m.u.twcc.chunks_len, 6);
     assert_int_equal(m.u.twcc.deltas_len, 3);
     decode_all(&m.u.twcc, st, OVL_ARRAY_LEN(st), 252);
-    static const uint8_t head[7] = {OVL_TWCC_NOT_RECEIVED, OVL_TWCC_NO_DELTA,     OVL_TWCC_SMALL_DELTA,
-                                    OVL_TWCC_SMALL_DELTA,  OVL_TWCC_SMALL_DELTA,  OVL_TWCC_NOT_RECEIVED,
+    static const uint8_t head[7] = {OVL_TWCC_NOT_RECEIVED, OVL_TWCC_NO_DELTA,    OVL_TWCC_SMALL_DELTA,
+                                    OVL_TWCC_SMALL_DELTA,  OVL_TWCC_SMALL_DELTA, OVL_TWCC_NOT_RECEIVED,
                                     OVL_TWCC_NOT_RECEIVED};
     for (size_t i = 0; i < 7; i++)
         assert_int_equal(st[i].symbol, head[i]);
@@ -585,9 +584,8 @@ static void test_twcc_malformed(void **state)
 static void test_twcc_build_bytes(void **state)
 {
     (void)state;
-    static const uint8_t want[] = {0x8f, 0xcd, 0x00, 0x06, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66,
-                                   0x77, 0x88, 0x00, 0x64, 0x00, 0x04, 0x00, 0x00, 0x0f, 0x01,
-                                   0xb4, 0x00, 0xa0, 0x04, 0x06, 0x00, 0x00, 0x00};
+    static const uint8_t want[] = {0x8f, 0xcd, 0x00, 0x06, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x00, 0x64,
+                                   0x00, 0x04, 0x00, 0x00, 0x0f, 0x01, 0xb4, 0x00, 0xa0, 0x04, 0x06, 0x00, 0x00, 0x00};
     const ovl_rtcp_twcc_arrival_t in[] = {{100, true, 1000000}, {101, true, 1001000}, {103, true, 1002500}};
     uint8_t buf[64];
     ovl_wbuf_t b;
@@ -605,8 +603,8 @@ static void test_twcc_build_large_deltas(void **state)
     (void)state;
     const ovl_rtcp_twcc_arrival_t in[] = {
         {0, true, 1000000}, {1, true, 1100000}, {2, true, 1099000}, {3, true, 1099250}};
-    static const uint8_t want_fci[] = {0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x0f, 0x00, 0xda, 0x40,
-                                       0xa0, 0x01, 0x90, 0xff, 0xfc, 0x01}; /* 28 bytes in all: no padding */
+    static const uint8_t want_fci[] = {0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x0f, 0x00, 0xda,
+                                       0x40, 0xa0, 0x01, 0x90, 0xff, 0xfc, 0x01}; /* 28 bytes in all: no padding */
     uint8_t buf[64];
     ovl_wbuf_t b;
     size_t used;
@@ -662,9 +660,10 @@ static void test_twcc_round_trip_random(void **state)
             in[i].received = (int)(lcg(&seed) % 100) >= loss_pct;
             uint32_t r = lcg(&seed) % 100;
             /* mostly small steps, some long gaps, some reordering, a rare huge gap */
-            int64_t step = r < 80 ? (int64_t)(lcg(&seed) % 20000) : r < 95 ? 70000 + (int64_t)(lcg(&seed) % 100000)
-                                                                   : r < 99 ? -(int64_t)(lcg(&seed) % 5000)
-                                                                            : 9000000;
+            int64_t step = r < 80   ? (int64_t)(lcg(&seed) % 20000)
+                           : r < 95 ? 70000 + (int64_t)(lcg(&seed) % 100000)
+                           : r < 99 ? -(int64_t)(lcg(&seed) % 5000)
+                                    : 9000000;
             t = (ovl_time_t)((int64_t)t + step);
             in[i].arrival_us = t;
             seq = (uint16_t)(seq + 1 + (lcg(&seed) % 8 == 0 ? lcg(&seed) % 30 : 0));
@@ -955,9 +954,12 @@ static void test_rewrites(void **state)
 {
     (void)state;
     const struct sample set[] = {
-        {sr_pkt, sizeof(sr_pkt), OVL_RTCP_SR},       {sdes_pkt, sizeof(sdes_pkt), OVL_RTCP_SDES},
-        {nack_pkt, sizeof(nack_pkt), OVL_RTCP_NACK}, {pli_pkt, sizeof(pli_pkt), OVL_RTCP_PLI},
-        {fir_pkt, sizeof(fir_pkt), OVL_RTCP_FIR},    {remb_pkt, sizeof(remb_pkt), OVL_RTCP_REMB},
+        {sr_pkt, sizeof(sr_pkt), OVL_RTCP_SR},
+        {sdes_pkt, sizeof(sdes_pkt), OVL_RTCP_SDES},
+        {nack_pkt, sizeof(nack_pkt), OVL_RTCP_NACK},
+        {pli_pkt, sizeof(pli_pkt), OVL_RTCP_PLI},
+        {fir_pkt, sizeof(fir_pkt), OVL_RTCP_FIR},
+        {remb_pkt, sizeof(remb_pkt), OVL_RTCP_REMB},
         {tmmbr_pkt, sizeof(tmmbr_pkt), OVL_RTCP_UNKNOWN},
     };
     uint8_t buf[256], other[256];
@@ -1087,7 +1089,10 @@ static void test_ntp(void **state)
     assert_true(ovl_rtcp_ntp_from_unix_us(0) == (uint64_t)2208988800u << 32);
     assert_true(ovl_rtcp_ntp_from_unix_us(1500000) == ((uint64_t)2208988801u << 32 | 0x80000000u));
     static const uint64_t times[] = {
-        0, 1, 999999, 1700000000123456ull,
+        0,
+        1,
+        999999,
+        1700000000123456ull,
         2085978495999999ull, /* the last µs of NTP era 0 (2036-02-07 06:28:15) */
         2085978496000000ull, /* era 1: the 32-bit seconds wrap to 0 */
         2100000000654321ull,
@@ -1148,6 +1153,5 @@ int main(void)
         cmocka_unit_test(test_ntp),
         cmocka_unit_test(test_rtt),
     };
-    return cmocka_run_group_tests_name("rtcp (RFC 3550 §6, RFC 4585, RFC 5104, REMB, transport-cc)", tests, NULL,
-                                       NULL);
+    return cmocka_run_group_tests_name("rtcp (RFC 3550 §6, RFC 4585, RFC 5104, REMB, transport-cc)", tests, NULL, NULL);
 }
