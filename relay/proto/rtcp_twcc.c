@@ -201,8 +201,8 @@ static uint8_t next_symbol(struct sym_cursor *c)
     if (c->k < c->n && (uint16_t)(c->pkts[c->k].seq - c->base) == c->j) {
         const ovl_rtcp_twcc_arrival_t *e = &c->pkts[c->k++];
         if (e->received) {
-            int64_t d = ticks(e->arrival_us) - c->prev_tk;
-            c->prev_tk = ticks(e->arrival_us);
+            int64_t tk = ticks(e->arrival_us), d = tk - c->prev_tk;
+            c->prev_tk = tk;
             sym = (d >= 0 && d <= 255) ? OVL_TWCC_SMALL_DELTA : OVL_TWCC_LARGE_DELTA;
         }
     }
@@ -241,50 +241,60 @@ static size_t entries_that_fit(const ovl_rtcp_twcc_arrival_t *pkts, size_t n, in
     return used;
 }
 
-/* Appends the chunks covering `count` symbols: a run length chunk for a run at least as long as
- * the vector that could take its place (or for the rest), else a 1-bit vector when the next 14
- * symbols are all "not received"/"small delta", else a 2-bit vector of 7. */
+/*
+ * Appends the chunks covering `count` symbols. At each point, with the next (up to) 14 symbols
+ * in a window: a run at least as long as the vector that could take its place (14 one-bit or
+ * 7 two-bit symbols), or the whole rest, becomes a run length chunk (extended past the window,
+ * up to 8191); otherwise a 1-bit vector if the window holds only "not received"/"small delta",
+ * else a 2-bit vector of 7. Each symbol is computed once.
+ */
 static int put_chunks(ovl_wbuf_t *b, struct sym_cursor *cur, size_t count)
 {
+    uint8_t win[14];
+    size_t wn = 0, done = 0;
     int ret;
-    while (cur->j < count) {
-        size_t remaining = count - cur->j, m = remaining < 14 ? remaining : 14, run = 1;
-        uint8_t syms[14];
-        struct sym_cursor la = *cur;
+    while (done < count) {
+        while (wn < 14 && done + wn < count)
+            win[wn++] = next_symbol(cur);
+        size_t run = 1, take;
         bool one_bit = true;
-        for (size_t q = 0; q < m; q++) {
-            syms[q] = next_symbol(&la);
-            one_bit = one_bit && syms[q] <= OVL_TWCC_SMALL_DELTA;
-        }
-        la = *cur;
-        next_symbol(&la);
-        while (run < remaining && run < 0x1fff) {
-            struct sym_cursor peek = la;
-            if (next_symbol(&peek) != syms[0])
-                break;
-            la = peek;
+        for (size_t q = 0; q < wn; q++)
+            one_bit = one_bit && win[q] <= OVL_TWCC_SMALL_DELTA;
+        while (run < wn && win[run] == win[0])
             run++;
+        if (run == wn) { /* the whole window is one symbol: see how far the run goes */
+            while (done + run < count && run < 0x1fff) {
+                struct sym_cursor peek = *cur;
+                if (next_symbol(&peek) != win[0])
+                    break;
+                *cur = peek;
+                run++;
+            }
         }
         uint16_t c;
-        size_t take;
-        if (run >= (one_bit ? 14u : 7u) || run == remaining) {
-            c = (uint16_t)(syms[0] << 13 | run);
+        if (run >= (one_bit ? 14u : 7u) || done + run == count) {
+            c = (uint16_t)(win[0] << 13 | run);
             take = run;
         } else if (one_bit) {
             c = 0x8000;
-            for (size_t q = 0; q < m; q++)
-                c |= (uint16_t)(syms[q] << (13 - q));
-            take = m;
+            for (size_t q = 0; q < wn; q++)
+                c |= (uint16_t)(win[q] << (13 - q));
+            take = wn;
         } else {
-            take = m < 7 ? m : 7;
+            take = wn < 7 ? wn : 7;
             c = 0xc000;
             for (size_t q = 0; q < take; q++)
-                c |= (uint16_t)(syms[q] << (12 - 2 * q));
+                c |= (uint16_t)(win[q] << (12 - 2 * q));
         }
         if ((ret = ovl_put_u16(b, c)))
             return ret;
-        for (size_t q = 0; q < take; q++)
-            next_symbol(cur);
+        done += take;
+        if (take >= wn) {
+            wn = 0;
+        } else {
+            memmove(win, win + take, wn - take);
+            wn -= take;
+        }
     }
     return 0;
 }

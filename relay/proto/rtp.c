@@ -129,7 +129,7 @@ void ovl_rtp_ext_iter_init(ovl_rtp_ext_iter_t *it, const ovl_rtp_t *rtp)
  */
 int ovl_rtp_ext_next(ovl_rtp_ext_iter_t *it, ovl_rtp_ext_elem_t *elem)
 {
-    memset(elem, 0, sizeof(*elem));
+    *elem = (ovl_rtp_ext_elem_t){0};
     if (it->p == NULL)
         return OVL_ERR_NOTFOUND;
     while (it->p < it->end) {
