@@ -310,12 +310,9 @@ static void test_twcc_chunk_choice(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_twcc_draft_vector_1bit),
-        cmocka_unit_test(test_twcc_draft_vector_2bit_and_runs),
-        cmocka_unit_test(test_twcc_malformed),
-        cmocka_unit_test(test_twcc_build_bytes),
-        cmocka_unit_test(test_twcc_build_large_deltas),
-        cmocka_unit_test(test_twcc_round_trip_random),
+        cmocka_unit_test(test_twcc_draft_vector_1bit),  cmocka_unit_test(test_twcc_draft_vector_2bit_and_runs),
+        cmocka_unit_test(test_twcc_malformed),          cmocka_unit_test(test_twcc_build_bytes),
+        cmocka_unit_test(test_twcc_build_large_deltas), cmocka_unit_test(test_twcc_round_trip_random),
         cmocka_unit_test(test_twcc_chunk_choice),
     };
     return cmocka_run_group_tests_name("rtcp_twcc (transport-wide cc feedback)", tests, NULL, NULL);
