@@ -2,8 +2,6 @@
  * RTCP builders (each appends one whole packet or nothing), REMB bitrate coding, NTP time and
  * round-trip time. Wire diagrams are above the matching parsers in rtcp_parse.c.
  */
-#include <string.h>
-
 #include "relay/proto/rtcp.h"
 
 /* Common header with a zero length; finish() fills the length in once the body is written. */

@@ -40,8 +40,7 @@ static int walk(const ovl_rtp_t *rtp, ovl_rtp_ext_put_t *out)
     return ret == OVL_ERR_PARSE ? -1 : n;
 }
 
-static void rewrite_copy(const uint8_t *data, size_t size, const ovl_rtp_t *orig, const ovl_rtp_ext_put_t *elems,
-                         int n)
+static void rewrite_copy(const uint8_t *data, size_t size, const ovl_rtp_t *orig, const ovl_rtp_ext_put_t *elems, int n)
 {
     uint8_t *copy = malloc(size);
     ovl_rtp_t rtp, again;
@@ -82,8 +81,8 @@ static void rebuild(const ovl_rtp_t *orig, const ovl_rtp_ext_put_t *elems, int n
         return; /* the rebuilt packet is never longer than the original */
     for (size_t i = 0; i < orig->csrc_count; i++)
         csrcs[i] = ovl_rtp_csrc(orig, i);
-    const ovl_rtp_hdr_t h = {orig->marker,    orig->payload_type, orig->seq, orig->timestamp,
-                             orig->ssrc,      csrcs,              orig->csrc_count};
+    const ovl_rtp_hdr_t h = {orig->marker, orig->payload_type, orig->seq, orig->timestamp, orig->ssrc,
+                             csrcs,        orig->csrc_count};
     ovl_wbuf_init(&b, buf, sizeof(buf));
     CHECK(ovl_rtp_build(&b, &h, elems, (size_t)n) == 0);
     CHECK(ovl_put_bytes(&b, ovl_rtp_payload(orig), orig->payload_len) == 0);
