@@ -92,7 +92,7 @@ typedef struct slot {
     uint32_t len; /* payload octets stored, descriptor included */
     uint16_t seq;
     uint8_t desc_len;
-    bool used, marker, frame_start, filler;
+    bool used, marker, frame_start, keyframe, filler;
 } slot_t;
 
 struct ovl_vp8_depacketizer {
@@ -253,6 +253,7 @@ int ovl_vp8_depacketizer_push(ovl_vp8_depacketizer_t *d, uint16_t seq, bool mark
     s->marker = marker;
     s->filler = len == 0;
     s->frame_start = info.frame_start;
+    s->keyframe = info.keyframe;
     s->desc_len = (uint8_t)info.desc.len;
     s->len = (uint32_t)len;
     if (len > 0)
@@ -342,7 +343,11 @@ int ovl_vp8_depacketizer_pop(ovl_vp8_depacketizer_t *d, ovl_vp8_frame_t *out)
             continue;
         }
         if (!s->frame_start || (d->discarding && s->timestamp == d->discard_ts)) {
-            discard(d, 1); /* the rest of a frame whose start is gone */
+            /* The rest of a frame whose start is gone; at the very beginning the start may still
+             * come, reordered, until the reorder distance has passed. */
+            if (!d->consumed && seq_diff(d->newest, d->head) < (int32_t)d->cfg.reorder)
+                return OVL_ERR_AGAIN;
+            discard(d, 1);
             continue;
         }
         unsigned n = 0;
@@ -353,6 +358,11 @@ int ovl_vp8_depacketizer_pop(ovl_vp8_depacketizer_t *d, ovl_vp8_frame_t *out)
             discard(d, n > 0 ? n : 1);
             continue;
         default:
+            /* The very first frame: a delta frame may yet be preceded by reordered packets (and
+             * cannot be decoded first anyway), so it waits out the reorder distance; a key frame
+             * is a good start. */
+            if (!d->consumed && !s->keyframe && seq_diff(d->newest, d->head) < (int32_t)d->cfg.reorder)
+                return OVL_ERR_AGAIN;
             emit(d, n, out);
             return 0;
         }
