@@ -87,6 +87,17 @@ int ovl_vp8_packetizer_next(ovl_vp8_packetizer_t *pk, uint8_t *out, size_t cap, 
 
 /* ---- Depacketizer ---- */
 
+/*
+ * Frame reconstruction as in RFC 7741 §4.5.1: a frame is the packets with one RTP timestamp, in
+ * sequence-number order, from the one with S=1 and PID=0 to the one with the marker bit, with no
+ * sequence number missing in between. Packets wait in a ring of cfg.window slots indexed by
+ * sequence number; `head` is the oldest sequence number not yet consumed, and frames leave in
+ * order from there. A missing packet is waited for until one cfg.reorder sequence numbers later
+ * has arrived (there is no clock here: the caller's retransmissions, if any, must come within
+ * that distance); then its frame is dropped and counted, and the stream stays undecodable until
+ * the next key frame. Every frame is taken to reference the one before it (no temporal layers).
+ */
+
 typedef struct slot {
     uint32_t timestamp;
     uint32_t len; /* payload octets stored, descriptor included */

@@ -98,8 +98,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         if (info.frame_start && size - info.desc.len < 3)
             abort();
-        if (info.keyframe && (!info.frame_start || size - info.desc.len < OVL_VP8_KEYFRAME_HEADER ||
-                              info.width == 0 || info.height == 0 || info.width > 0x3fff || info.height > 0x3fff))
+        if (info.keyframe && (!info.frame_start || size - info.desc.len < OVL_VP8_KEYFRAME_HEADER || info.width == 0 ||
+                              info.height == 0 || info.width > 0x3fff || info.height > 0x3fff))
             abort();
         if (!info.keyframe && (info.width || info.height))
             abort();

@@ -29,8 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     ovl_vp8_depacketizer_cfg_t cfg = {
-        .window = 16u << (p[0] & 3),        /* 16..128 */
-        .reorder = 1 + ((p[0] >> 2) & 7),   /* 1..8 */
+        .window = 16u << (p[0] & 3),      /* 16..128 */
+        .reorder = 1 + ((p[0] >> 2) & 7), /* 1..8 */
         .max_packet = 255,
         .max_frame = 256u << ((p[0] >> 5) & 3), /* 256..2048 */
     };

@@ -222,7 +222,10 @@ static void test_errors(void **state)
     ovl_audio_enc_t *enc = (void *)1;
     ovl_audio_dec_t *dec = (void *)1;
     ovl_audio_enc_cfg_t bad[] = {
-        {.channels = 0}, {.channels = 3}, {.channels = 1, .bitrate = 5000}, {.channels = 1, .packet_loss_perc = 101},
+        {.channels = 0},
+        {.channels = 3},
+        {.channels = 1, .bitrate = 5000},
+        {.channels = 1, .packet_loss_perc = 101},
         {.channels = 1, .complexity = 11},
     };
     for (size_t i = 0; i < OVL_ARRAY_LEN(bad); i++) {
@@ -257,12 +260,9 @@ static void test_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tone_and_rms),
-        cmocka_unit_test(test_level),
-        cmocka_unit_test(test_roundtrip),
-        cmocka_unit_test(test_fec_recovers_a_lost_packet),
-        cmocka_unit_test(test_dtx),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_tone_and_rms), cmocka_unit_test(test_level),
+        cmocka_unit_test(test_roundtrip),    cmocka_unit_test(test_fec_recovers_a_lost_packet),
+        cmocka_unit_test(test_dtx),          cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests_name("audio (libopus)", tests, NULL, NULL);
 }

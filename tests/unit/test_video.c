@@ -238,6 +238,42 @@ static void receive(receiver_t *rx, const wire_t *w)
     rx->was_needed = needed;
 }
 
+/* The network: loses the second packet of one frame, and swaps every two neighbouring packets. */
+typedef struct {
+    ovl_vp8_packetizer_t pk;
+    uint16_t seq;
+    unsigned lost_frame; /* 0 until chosen */
+    bool dropped, holding;
+    wire_t held, w;
+} net_t;
+
+static void send_frame(net_t *net, receiver_t *rx, const ovl_video_encoded_t *frame, uint32_t n)
+{
+    unsigned packets, i = 0;
+    wire_t *w = &net->w;
+
+    assert_int_equal(ovl_vp8_packetizer_frame(&net->pk, frame->data, frame->len, false, &packets), 0);
+    if (net->lost_frame == 0 && n >= 10 && packets >= 2)
+        net->lost_frame = n;
+    while (ovl_vp8_packetizer_next(&net->pk, w->data, sizeof(w->data), &w->len, &w->marker) == 0) {
+        w->seq = net->seq++;
+        w->ts = n * 3000;
+        assert_true(w->len <= 1200);
+        if (n == net->lost_frame && i++ == 1) {
+            net->dropped = true;
+            continue;
+        }
+        if (!net->holding) {
+            net->held = *w;
+            net->holding = true;
+        } else {
+            receive(rx, w);
+            receive(rx, &net->held);
+            net->holding = false;
+        }
+    }
+}
+
 static void test_video_pipeline(void **state)
 {
     (void)state;
@@ -246,88 +282,64 @@ static void test_video_pipeline(void **state)
     ovl_vp8_depacketizer_cfg_t dcfg = {.reorder = 4};
     ovl_video_enc_t *enc;
     ovl_video_image_t img;
-    ovl_vp8_packetizer_t pk;
     static receiver_t rx;
-    static wire_t held, w;
-    bool holding = false, dropped = false, saw_pli = false;
-    unsigned forced = 0, first_key_after_loss = 0, lost_frame = 0;
-    uint16_t seq = 65000;
+    static net_t net;
+    unsigned forced = 0, key_after_loss = 0;
 
     memset(&rx, 0, sizeof(rx));
+    memset(&net, 0, sizeof(net));
     rx.was_needed = true;
+    net.seq = 65000;
     assert_int_equal(ovl_video_enc_new(&ecfg, &enc), 0);
     assert_int_equal(ovl_video_image_init(&img, 640, 360), 0);
-    assert_int_equal(ovl_vp8_packetizer_init(&pk, &pcfg), 0);
+    assert_int_equal(ovl_vp8_packetizer_init(&net.pk, &pcfg), 0);
     assert_int_equal(ovl_vp8_depacketizer_new(&dcfg, &rx.depack), 0);
     assert_int_equal(ovl_video_dec_new(&rx.dec), 0);
 
     /* A few frames past FRAMES push the last holes out of the reorder window. */
     for (uint32_t n = 0; n < FRAMES + 4; n++) {
         ovl_video_encoded_t frame;
-        bool force = n > 0 && rx.pli; /* the PLI reaches the sender before its next frame */
+        bool force = rx.pli; /* the PLI reaches the sender before its next frame */
         ovl_video_pattern_draw(&img, n);
         assert_int_equal(ovl_video_enc_encode(enc, &img, force, &frame), 0);
         assert_true(frame.len > 0);
         assert_int_equal(frame.keyframe, n == 0 || force);
         if (force) {
+            assert_true(net.dropped); /* no PLI without a loss */
             forced++;
             rx.pli = false;
-            if (first_key_after_loss == 0)
-                first_key_after_loss = n;
+            if (key_after_loss == 0)
+                key_after_loss = n;
         }
         rx.sent[n] = malloc(frame.len);
         memcpy(rx.sent[n], frame.data, frame.len);
         rx.sent_len[n] = frame.len;
-
-        unsigned packets, i = 0;
-        assert_int_equal(ovl_vp8_packetizer_frame(&pk, frame.data, frame.len, false, &packets), 0);
-        if (lost_frame == 0 && n >= 10 && packets >= 2)
-            lost_frame = n;
-        while (ovl_vp8_packetizer_next(&pk, w.data, sizeof(w.data), &w.len, &w.marker) == 0) {
-            w.seq = seq++;
-            w.ts = n * 3000;
-            assert_true(w.len <= 1200);
-            if (n == lost_frame && i++ == 1) {
-                dropped = true;
-                continue;
-            }
-            /* Swap neighbours: hold one packet, send the next one first. */
-            if (!holding) {
-                held = w;
-                holding = true;
-            } else {
-                receive(&rx, &w);
-                receive(&rx, &held);
-                holding = false;
-            }
-            saw_pli |= rx.pli && lost_frame && n >= lost_frame;
-        }
+        send_frame(&net, &rx, &frame, n);
     }
-    if (holding)
-        receive(&rx, &held);
+    if (net.holding)
+        receive(&rx, &net.held);
 
     ovl_vp8_depacketizer_stats_t s;
     ovl_vp8_depacketizer_get_stats(rx.depack, &s);
     print_message("lost a packet of frame %u; key frame %u after the PLI; %u frames decoded, %u held back\n",
-                  lost_frame, first_key_after_loss, rx.decoded_count, rx.undecodable_popped);
-    assert_true(dropped);
-    assert_true(lost_frame >= 10 && lost_frame + 6 < FRAMES);
-    assert_true(saw_pli);
+                  net.lost_frame, key_after_loss, rx.decoded_count, rx.undecodable_popped);
+    assert_true(net.dropped);
+    assert_true(net.lost_frame >= 10 && net.lost_frame + 6 < FRAMES);
     assert_int_equal(s.frames_incomplete, 1); /* the frame with the loss */
     assert_int_equal(s.lost, 1);
-    assert_false(rx.popped[lost_frame]);
-    assert_int_equal(forced, 1);
-    assert_true(first_key_after_loss > lost_frame && first_key_after_loss <= lost_frame + 6);
+    assert_false(rx.popped[net.lost_frame]);
+    assert_int_equal(forced, 1); /* keyframe_needed was set, once */
+    assert_true(key_after_loss > net.lost_frame && key_after_loss <= net.lost_frame + 6);
     assert_false(ovl_vp8_depacketizer_keyframe_needed(rx.depack));
     /* Every frame before the loss and from the recovery key frame on was decoded and showed the
      * right counter; the ones in between arrived whole but were held back as undecodable. */
     for (unsigned n = 0; n < FRAMES; n++) {
-        bool want = n < lost_frame || n >= first_key_after_loss;
+        bool want = n < net.lost_frame || n >= key_after_loss;
         if (rx.decoded[n] != want)
             fail_msg("frame %u: decoded %d, want %d (key frame after loss at %u)", n, rx.decoded[n], want,
-                     first_key_after_loss);
+                     key_after_loss);
     }
-    assert_int_equal(rx.undecodable_popped, first_key_after_loss - lost_frame - 1);
+    assert_int_equal(rx.undecodable_popped, key_after_loss - net.lost_frame - 1);
 
     for (unsigned n = 0; n < FRAMES + 8; n++)
         free(rx.sent[n]);

@@ -1,4 +1,4 @@
-/* VP8 packetizer and frame assembler (RFC 7741 §4.2, §4.3, §4.5 frame reassembly). */
+/* VP8 packetizer and frame assembler (RFC 7741 §4.2, §4.3, §4.5.1 frame reconstruction). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -605,12 +605,12 @@ static void test_depack_config(void **state)
     (void)state;
     ovl_vp8_depacketizer_t *d = (void *)1;
     ovl_vp8_depacketizer_cfg_t bad[] = {
-        {.window = 100},                   /* not a power of two */
-        {.window = 8},                     /* too small */
-        {.window = 32768},                 /* too large for sequence numbers */
-        {.window = 64, .reorder = 64},     /* reorder must be below the window */
-        {.max_frame = 100},                /* smaller than the default max_packet */
-        {.max_packet = 70000},             /* larger than any RTP payload */
+        {.window = 100},               /* not a power of two */
+        {.window = 8},                 /* too small */
+        {.window = 32768},             /* too large for sequence numbers */
+        {.window = 64, .reorder = 64}, /* reorder must be below the window */
+        {.max_frame = 100},            /* smaller than the default max_packet */
+        {.max_packet = 70000},         /* larger than any RTP payload */
     };
     for (size_t i = 0; i < OVL_ARRAY_LEN(bad); i++) {
         assert_int_equal(ovl_vp8_depacketizer_new(&bad[i], &d), OVL_ERR_ARG);
