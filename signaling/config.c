@@ -18,7 +18,10 @@ typedef struct key_desc {
     int64_t min, max; /* numbers and durations */
 } key_desc_t;
 
-#define K(name, type, min, max) {#name, type, offsetof(ovl_config_t, name), min, max}
+#define K(name, type, min, max)                                                                                        \
+    {                                                                                                                  \
+#name, type, offsetof(ovl_config_t, name), min, max                                                            \
+    }
 
 static const key_desc_t keys[] = {
     K(listen, KEY_STR, 1, 0),

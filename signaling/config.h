@@ -23,9 +23,9 @@ typedef struct ovl_config {
     char tls_key[OVL_CONFIG_STR_MAX];
     char api_key[OVL_CONFIG_STR_MAX]; /* Bearer key for /api; empty = REST API off */
     ovl_log_format_t log_format;
-    int demo_meeting;       /* create/print a "Demo" meeting on `serve` */
-    int64_t link_expiry;    /* seconds: default lifetime of a new meeting */
-    int64_t drain_time;     /* seconds: SIGTERM grace */
+    int demo_meeting;    /* create/print a "Demo" meeting on `serve` */
+    int64_t link_expiry; /* seconds: default lifetime of a new meeting */
+    int64_t drain_time;  /* seconds: SIGTERM grace */
     uint32_t max_frame_bytes;
     uint32_t rate_per_second;
     uint32_t rate_burst;
@@ -34,10 +34,10 @@ typedef struct ovl_config {
     uint32_t max_chat_chars;
     uint32_t max_name_chars;
     uint32_t max_pending;
-    int64_t first_byte_timeout; /* seconds */
-    int64_t join_timeout;       /* seconds */
-    int64_t idle_timeout;       /* seconds */
-    char turn_uris[OVL_CONFIG_STR_MAX]; /* comma list of turn:/turns: URIs; empty = none */
+    int64_t first_byte_timeout;           /* seconds */
+    int64_t join_timeout;                 /* seconds */
+    int64_t idle_timeout;                 /* seconds */
+    char turn_uris[OVL_CONFIG_STR_MAX];   /* comma list of turn:/turns: URIs; empty = none */
     char turn_secret[OVL_CONFIG_STR_MAX]; /* coturn use-auth-secret shared secret */
 } ovl_config_t;
 

@@ -261,8 +261,8 @@ static void handle_join(ovl_hub_t *hub, conn_t *c, const ovl_msg_t *msg, int64_t
     if (ovl_room_join(room, c->id, claims.role, name) == 0) {
         c->room = room;
         if (hub->cfg.log)
-            ovl_log_event(hub->cfg.log, OVL_LOG_INFO, "join", "meeting", meeting.id, "role",
-                          ovl_role_name(claims.role), NULL);
+            ovl_log_event(hub->cfg.log, OVL_LOG_INFO, "join", "meeting", meeting.id, "role", ovl_role_name(claims.role),
+                          NULL);
     }
     collect_room(hub, room);
 }
@@ -338,8 +338,8 @@ void ovl_hub_tick(ovl_hub_t *hub, ovl_time_t now)
 static void end_room(ovl_hub_t *hub, ovl_room_t *room, const char *reason, int close_code)
 {
     if (hub->cfg.log)
-        ovl_log_event(hub->cfg.log, OVL_LOG_INFO, "meeting-end", "meeting", ovl_room_meeting_id(room), "reason",
-                      reason, NULL);
+        ovl_log_event(hub->cfg.log, OVL_LOG_INFO, "meeting-end", "meeting", ovl_room_meeting_id(room), "reason", reason,
+                      NULL);
     ovl_room_end(room, reason, close_code);
     collect_room(hub, room);
 }

@@ -11,8 +11,8 @@
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
-static const char *const secret_words[] = {"token", "secret", "password", "pwd",   "key",
-                                           "credential", "authorization", "sdp", "cookie"};
+static const char *const secret_words[] = {"token",      "secret",        "password", "pwd",   "key",
+                                           "credential", "authorization", "sdp",      "cookie"};
 
 void ovl_log_init(ovl_log_t *log, ovl_log_format_t format, FILE *out)
 {

@@ -13,10 +13,10 @@ typedef struct ovl_metrics {
     uint64_t errors[OVL_E_COUNT];            /* error messages sent, by code */
     uint64_t joins;                          /* admissions (welcome sent) */
     uint64_t http_requests;
-    uint64_t tcp_accepted;         /* connections accepted on the listening port */
-    uint64_t tcp_raw;              /* of which were not TLS/HTTP (ICE-TCP candidates) */
-    uint64_t tcp_dropped;          /* closed before their first byte (timeout, cap, no handler) */
-    uint64_t meetings_created;     /* through the REST API */
+    uint64_t tcp_accepted;     /* connections accepted on the listening port */
+    uint64_t tcp_raw;          /* of which were not TLS/HTTP (ICE-TCP candidates) */
+    uint64_t tcp_dropped;      /* closed before their first byte (timeout, cap, no handler) */
+    uint64_t meetings_created; /* through the REST API */
 } ovl_metrics_t;
 
 /* Values sampled when rendering. */

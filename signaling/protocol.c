@@ -8,10 +8,12 @@
 #include "relay/proto/base.h"
 
 static const char *const msg_names[OVL_MSG_COUNT] = {
-    [OVL_MSG_JOIN] = "join",   [OVL_MSG_OFFER] = "offer",   [OVL_MSG_ANSWER] = "answer",
-    [OVL_MSG_ICE_RESTART] = "ice-restart", [OVL_MSG_MUTE] = "mute", [OVL_MSG_CHAT] = "chat",
-    [OVL_MSG_LEAVE] = "leave", [OVL_MSG_PING] = "ping",     [OVL_MSG_ADMIT] = "admit",
-    [OVL_MSG_DENY] = "deny",   [OVL_MSG_REMOVE] = "remove", [OVL_MSG_LOCK] = "lock",
+    [OVL_MSG_JOIN] = "join",     [OVL_MSG_OFFER] = "offer",
+    [OVL_MSG_ANSWER] = "answer", [OVL_MSG_ICE_RESTART] = "ice-restart",
+    [OVL_MSG_MUTE] = "mute",     [OVL_MSG_CHAT] = "chat",
+    [OVL_MSG_LEAVE] = "leave",   [OVL_MSG_PING] = "ping",
+    [OVL_MSG_ADMIT] = "admit",   [OVL_MSG_DENY] = "deny",
+    [OVL_MSG_REMOVE] = "remove", [OVL_MSG_LOCK] = "lock",
     [OVL_MSG_END] = "end",
 };
 
@@ -102,7 +104,10 @@ typedef struct field_spec {
     size_t offset;
 } field_spec_t;
 
-#define S(t, n, req, max, member) {t, n, F_STR, req, max, offsetof(ovl_msg_t, member)}
+#define S(t, n, req, max, member)                                                                                      \
+    {                                                                                                                  \
+        t, n, F_STR, req, max, offsetof(ovl_msg_t, member)                                                             \
+    }
 
 static const field_spec_t fields[] = {
     S(OVL_MSG_JOIN, "meeting", 1, OVL_PROTO_MEETING_MAX, meeting),
@@ -253,8 +258,9 @@ json_t *ovl_proto_encode(const ovl_out_t *m)
     case OVL_OUT_WELCOME:
         bad |= set_str(o, "you", m->you);
         bad |= json_object_set_new(o, "role", json_string(ovl_role_name(m->role)));
-        bad |= json_object_set_new(o, "meeting", json_pack("{s:s, s:s}", "id", m->meeting_id ? m->meeting_id : "",
-                                                           "title", m->title ? m->title : ""));
+        bad |= json_object_set_new(
+            o, "meeting",
+            json_pack("{s:s, s:s}", "id", m->meeting_id ? m->meeting_id : "", "title", m->title ? m->title : ""));
         bad |= json_object_set_new(o, "locked", json_boolean(m->locked));
         bad |= json_object_set_new(o, "participants", peers_json(m->peers, m->peer_count));
         if (m->role == OVL_ROLE_HOST)

@@ -121,26 +121,26 @@ typedef struct ovl_peer_info {
 /* A server message; every pointer is borrowed for the duration of the call that receives it. */
 typedef struct ovl_out {
     ovl_out_type_t type;
-    const char *you;                  /* welcome, lobby-wait */
-    ovl_role_t role;                  /* welcome */
-    const char *meeting_id, *title;   /* welcome */
-    int locked;                       /* welcome, locked */
-    const ovl_peer_info_t *peers;     /* welcome: participants; lobby: waiting */
+    const char *you;                /* welcome, lobby-wait */
+    ovl_role_t role;                /* welcome */
+    const char *meeting_id, *title; /* welcome */
+    int locked;                     /* welcome, locked */
+    const ovl_peer_info_t *peers;   /* welcome: participants; lobby: waiting */
     size_t peer_count;
-    const ovl_peer_info_t *waiting;   /* welcome (hosts only): the lobby */
+    const ovl_peer_info_t *waiting; /* welcome (hosts only): the lobby */
     size_t waiting_count;
-    ovl_peer_info_t peer;             /* participant-joined */
-    const char *participant;          /* participant-left, mute, chat (from), active-speaker */
-    const char *name;                 /* chat */
-    const char *text;                 /* chat */
-    const char *reason;               /* participant-left, end */
-    ovl_media_kind_t kind;            /* mute */
-    int muted;                        /* mute */
-    const char *by;                   /* mute (host who muted), optional */
-    const char *sdp;                  /* offer, answer */
-    ovl_ecode_t code;                 /* error */
-    const char *message;              /* error: NULL = the code's default sentence */
-    const char *ref;                  /* error: the type of the refused message, optional */
+    ovl_peer_info_t peer;    /* participant-joined */
+    const char *participant; /* participant-left, mute, chat (from), active-speaker */
+    const char *name;        /* chat */
+    const char *text;        /* chat */
+    const char *reason;      /* participant-left, end */
+    ovl_media_kind_t kind;   /* mute */
+    int muted;               /* mute */
+    const char *by;          /* mute (host who muted), optional */
+    const char *sdp;         /* offer, answer */
+    ovl_ecode_t code;        /* error */
+    const char *message;     /* error: NULL = the code's default sentence */
+    const char *ref;         /* error: the type of the refused message, optional */
 } ovl_out_t;
 
 /** Wire name of a client message type ("join"...), NULL when out of range. */

@@ -175,8 +175,12 @@ static void admit(ovl_room_t *r, participant_t *p)
 {
     ovl_peer_info_t *others = calloc(r->count + 1, sizeof(*others));
     ovl_peer_info_t *waiting = calloc(r->count + 1, sizeof(*waiting));
-    ovl_out_t w = {.type = OVL_OUT_WELCOME, .you = p->id, .role = p->role, .meeting_id = r->meeting.id,
-                   .title = r->meeting.title, .locked = r->locked};
+    ovl_out_t w = {.type = OVL_OUT_WELCOME,
+                   .you = p->id,
+                   .role = p->role,
+                   .meeting_id = r->meeting.id,
+                   .title = r->meeting.title,
+                   .locked = r->locked};
     ovl_out_t j = {.type = OVL_OUT_PARTICIPANT_JOINED};
 
     p->admitted = 1;

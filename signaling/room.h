@@ -27,11 +27,11 @@ typedef struct ovl_room_limits {
 } ovl_room_limits_t;
 
 /* WebSocket close codes the room asks for. */
-#define OVL_CLOSE_NORMAL       1000
-#define OVL_CLOSE_GOING_AWAY   1001
-#define OVL_CLOSE_POLICY       1008
-#define OVL_CLOSE_TOO_BIG      1009
-#define OVL_CLOSE_TRY_AGAIN    1013
+#define OVL_CLOSE_NORMAL     1000
+#define OVL_CLOSE_GOING_AWAY 1001
+#define OVL_CLOSE_POLICY     1008
+#define OVL_CLOSE_TOO_BIG    1009
+#define OVL_CLOSE_TRY_AGAIN  1013
 
 typedef struct ovl_room_io {
     /** Send `msg` to connection `conn` (everything in msg is borrowed for the call). */

@@ -32,7 +32,7 @@ static const char schema_sql[] = "CREATE TABLE IF NOT EXISTS schema_version (ver
                                  " revoked INTEGER NOT NULL DEFAULT 0);";
 
 struct ovl_store {
-    sqlite3 *db;               /* owned */
+    sqlite3 *db;                /* owned */
     sqlite3_stmt *st[ST_COUNT]; /* owned */
 };
 

@@ -80,8 +80,7 @@ Exit:
     return ret;
 }
 
-int ovl_token_issue(const uint8_t *secret, size_t secret_len, const ovl_token_claims_t *claims, char *out,
-                    size_t cap)
+int ovl_token_issue(const uint8_t *secret, size_t secret_len, const ovl_token_claims_t *claims, char *out, size_t cap)
 {
     uint8_t buf[PAYLOAD_MAX + MAC_LEN];
     uint8_t meeting[OVL_MEETING_ID_BYTES];
@@ -108,8 +107,8 @@ int ovl_token_issue(const uint8_t *secret, size_t secret_len, const ovl_token_cl
     return ovl_b64url_encode(buf, n + MAC_LEN, out, cap);
 }
 
-int ovl_token_verify(const uint8_t *secret, size_t secret_len, const char *token, const char *meeting_id,
-                     int64_t now, ovl_token_claims_t *claims, ovl_token_status_t *status)
+int ovl_token_verify(const uint8_t *secret, size_t secret_len, const char *token, const char *meeting_id, int64_t now,
+                     ovl_token_claims_t *claims, ovl_token_status_t *status)
 {
     uint8_t buf[PAYLOAD_MAX + MAC_LEN], mac[MAC_LEN], want_meeting[OVL_MEETING_ID_BYTES];
     const uint8_t *p = buf, *end, *meeting = NULL, *name = NULL;

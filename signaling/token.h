@@ -43,8 +43,8 @@ typedef enum {
 typedef struct ovl_token_claims {
     char meeting[OVL_MEETING_ID_LEN + 1];
     ovl_role_t role;
-    int64_t expires;                    /* unix seconds */
-    char name[OVL_TOKEN_NAME_MAX + 1];  /* optional display name; "" when none */
+    int64_t expires;                   /* unix seconds */
+    char name[OVL_TOKEN_NAME_MAX + 1]; /* optional display name; "" when none */
 } ovl_token_claims_t;
 
 /** Stable name of a role: "host", "guest" ("none" otherwise). */
@@ -63,15 +63,14 @@ int ovl_meeting_id_check(const char *id);
  * Issues a token for `claims` (meeting must be a valid id, role host or guest, name at most 64
  * bytes) into `out` (capacity `cap`, NUL-terminated). Returns 0, OVL_ERR_ARG or OVL_ERR_LIMIT.
  */
-int ovl_token_issue(const uint8_t *secret, size_t secret_len, const ovl_token_claims_t *claims, char *out,
-                    size_t cap);
+int ovl_token_issue(const uint8_t *secret, size_t secret_len, const ovl_token_claims_t *claims, char *out, size_t cap);
 
 /**
  * Verifies `token` for `meeting_id` at wall time `now` (unix seconds). Returns 0 with *claims
  * filled and *status OVL_TOKEN_OK, or OVL_ERR_AUTH with *status saying why. Claims are cleared on
  * entry and only filled on success.
  */
-int ovl_token_verify(const uint8_t *secret, size_t secret_len, const char *token, const char *meeting_id,
-                     int64_t now, ovl_token_claims_t *claims, ovl_token_status_t *status);
+int ovl_token_verify(const uint8_t *secret, size_t secret_len, const char *token, const char *meeting_id, int64_t now,
+                     ovl_token_claims_t *claims, ovl_token_status_t *status);
 
 #endif

@@ -48,8 +48,7 @@ static void test_every_client_message(void **state)
     assert_int_equal(m.muted, 1);
     assert_null(m.participant);
     ovl_msg_dispose(&m);
-    assert_int_equal(parse("{\"type\":\"mute\",\"kind\":\"audio\",\"muted\":false,\"participant\":\"p2\"}", &m, &e),
-                     0);
+    assert_int_equal(parse("{\"type\":\"mute\",\"kind\":\"audio\",\"muted\":false,\"participant\":\"p2\"}", &m, &e), 0);
     assert_int_equal(m.kind, OVL_KIND_AUDIO);
     assert_int_equal(m.muted, 0);
     assert_string_equal(m.participant, "p2");
@@ -170,8 +169,15 @@ static void test_encode_every_server_message(void **state)
     ovl_out_t o;
     json_t *j;
 
-    o = (ovl_out_t){.type = OVL_OUT_WELCOME, .you = "p3", .role = OVL_ROLE_HOST, .meeting_id = "M", .title = "T",
-                    .peers = peers, .peer_count = 2, .waiting = peers + 1, .waiting_count = 1};
+    o = (ovl_out_t){.type = OVL_OUT_WELCOME,
+                    .you = "p3",
+                    .role = OVL_ROLE_HOST,
+                    .meeting_id = "M",
+                    .title = "T",
+                    .peers = peers,
+                    .peer_count = 2,
+                    .waiting = peers + 1,
+                    .waiting_count = 1};
     j = enc(&o);
     assert_string_equal(STR(j, "type"), "welcome");
     assert_string_equal(STR(j, "you"), "p3");
@@ -194,11 +200,17 @@ static void test_encode_every_server_message(void **state)
         const char *type, *key, *value;
     } cases[] = {
         {{.type = OVL_OUT_LOBBY_WAIT, .you = "p4"}, "lobby-wait", "you", "p4"},
-        {{.type = OVL_OUT_PARTICIPANT_JOINED, .peer = {"p5", "Eve", OVL_ROLE_GUEST, 0, 0}}, "participant-joined", NULL,
+        {{.type = OVL_OUT_PARTICIPANT_JOINED, .peer = {"p5", "Eve", OVL_ROLE_GUEST, 0, 0}},
+         "participant-joined",
+         NULL,
          NULL},
-        {{.type = OVL_OUT_PARTICIPANT_LEFT, .participant = "p5", .reason = "removed"}, "participant-left", "reason",
+        {{.type = OVL_OUT_PARTICIPANT_LEFT, .participant = "p5", .reason = "removed"},
+         "participant-left",
+         "reason",
          "removed"},
-        {{.type = OVL_OUT_MUTE, .participant = "p2", .kind = OVL_KIND_AUDIO, .muted = 1, .by = "p1"}, "mute", "by",
+        {{.type = OVL_OUT_MUTE, .participant = "p2", .kind = OVL_KIND_AUDIO, .muted = 1, .by = "p1"},
+         "mute",
+         "by",
          "p1"},
         {{.type = OVL_OUT_CHAT, .participant = "p1", .name = "Ann", .text = "hoi"}, "chat", "from", "p1"},
         {{.type = OVL_OUT_LOCKED, .locked = 1}, "locked", NULL, NULL},

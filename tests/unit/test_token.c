@@ -13,7 +13,7 @@
 #include "signaling/b64url.h"
 #include "signaling/token.h"
 
-static const uint8_t secret[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+static const uint8_t secret[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
                                    17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 #define NOW 1700000000LL
 
@@ -23,7 +23,7 @@ static void test_b64url_rfc4648_vectors(void **state)
     (void)state;
     static const struct {
         const char *in, *out;
-    } v[] = {{"", ""},         {"f", "Zg"},          {"fo", "Zm8"},       {"foo", "Zm9v"},
+    } v[] = {{"", ""},           {"f", "Zg"},          {"fo", "Zm8"},         {"foo", "Zm9v"},
              {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"}};
     char out[32];
     uint8_t back[32];
