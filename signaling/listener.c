@@ -192,8 +192,7 @@ uint16_t ovl_listener_port(const ovl_listener_t *l)
     return l->port;
 }
 
-void ovl_listener_set_raw_handler(ovl_listener_t *l, void (*on_raw_tcp)(void *, int, const uint8_t *, size_t),
-                                  void *ud)
+void ovl_listener_set_raw_handler(ovl_listener_t *l, void (*on_raw_tcp)(void *, int, const uint8_t *, size_t), void *ud)
 {
     l->h.on_raw_tcp = on_raw_tcp;
     if (on_raw_tcp)

@@ -44,16 +44,16 @@ int ovl_meetings_link(const uint8_t *secret, const char *host, uint16_t port, co
         return ret;
     if (port != 443)
         snprintf(portpart, sizeof(portpart), ":%u", port);
-    int n = snprintf(out, cap, "https://%s%s%s%s/m/%s#t=%s", v6 ? "[" : "", host, v6 ? "]" : "", portpart, m->id,
-                     token);
+    int n =
+        snprintf(out, cap, "https://%s%s%s%s/m/%s#t=%s", v6 ? "[" : "", host, v6 ? "]" : "", portpart, m->id, token);
     return n > 0 && (size_t)n < cap ? 0 : OVL_ERR_LIMIT;
 }
 
 json_t *ovl_meetings_json(const ovl_meeting_t *m, const char *host_link, const char *guest_link)
 {
-    json_t *j = json_pack("{s:s, s:s, s:I, s:I, s:b, s:b}", "id", m->id, "title", m->title, "created",
-                          (json_int_t)m->created, "expires", (json_int_t)m->expires, "lobby", m->lobby, "revoked",
-                          m->revoked != 0);
+    json_t *j =
+        json_pack("{s:s, s:s, s:I, s:I, s:b, s:b}", "id", m->id, "title", m->title, "created", (json_int_t)m->created,
+                  "expires", (json_int_t)m->expires, "lobby", m->lobby, "revoked", m->revoked != 0);
     if (j && host_link)
         json_object_set_new(j, "host_link", json_string(host_link));
     if (j && guest_link)
