@@ -100,8 +100,8 @@ static int authorized(const ovl_server_t *s, const ovl_session_t *pss)
 
 static int make_links(ovl_server_t *s, const ovl_meeting_t *m, const char *name, char *host, char *guest)
 {
-    int ret = ovl_meetings_link(s->secret, s->cfg.public_host, s->link_port, m, OVL_ROLE_HOST, name, host,
-                                OVL_LINK_MAX);
+    int ret =
+        ovl_meetings_link(s->secret, s->cfg.public_host, s->link_port, m, OVL_ROLE_HOST, name, host, OVL_LINK_MAX);
     return ret ? ret
                : ovl_meetings_link(s->secret, s->cfg.public_host, s->link_port, m, OVL_ROLE_GUEST, NULL, guest,
                                    OVL_LINK_MAX);
@@ -217,13 +217,11 @@ static int route(ovl_server_t *s, struct lws *wsi, ovl_session_t *pss)
     if (strcmp(u, "/healthz") == 0)
         return respond(wsi, pss, 200, "text/plain; charset=utf-8", "ok\n", 3);
     if (strcmp(u, "/readyz") == 0)
-        return s->draining || s->drain_requested
-                   ? respond(wsi, pss, 503, "text/plain; charset=utf-8", "draining\n", 9)
-                   : respond(wsi, pss, 200, "text/plain; charset=utf-8", "ready\n", 6);
+        return s->draining || s->drain_requested ? respond(wsi, pss, 503, "text/plain; charset=utf-8", "draining\n", 9)
+                                                 : respond(wsi, pss, 200, "text/plain; charset=utf-8", "ready\n", 6);
     if (strcmp(u, "/metrics") == 0) {
-        ovl_metrics_gauges_t g = {.ws_connections = s->ws_count,
-                                  .tcp_pending = ovl_listener_pending(s->listener),
-                                  .draining = s->draining};
+        ovl_metrics_gauges_t g = {
+            .ws_connections = s->ws_count, .tcp_pending = ovl_listener_pending(s->listener), .draining = s->draining};
         size_t rooms, admitted, waiting, conns;
         ovl_hub_counts(s->hub, &rooms, &admitted, &waiting, &conns);
         g.meetings = rooms, g.participants = admitted, g.waiting = waiting;
@@ -265,8 +263,8 @@ static int redirect_to_https(ovl_server_t *s, struct lws *wsi, ovl_session_t *ps
     return respond(wsi, pss, 308, "text/plain; charset=utf-8", "use https\n", 10);
 }
 
-int ovl_http_callback(ovl_server_t *s, struct lws *wsi, enum lws_callback_reasons reason, ovl_session_t *pss,
-                      void *in, size_t len)
+int ovl_http_callback(ovl_server_t *s, struct lws *wsi, enum lws_callback_reasons reason, ovl_session_t *pss, void *in,
+                      size_t len)
 {
     switch (reason) {
     case LWS_CALLBACK_HTTP:

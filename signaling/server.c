@@ -13,8 +13,8 @@
 
 #include "signaling/datadir.h"
 
-#define TICK_US         200000
-#define POLL_INTERVAL   OVL_SEC(1)
+#define TICK_US          200000
+#define POLL_INTERVAL    OVL_SEC(1)
 #define REVALIDATE_EVERY OVL_SEC(30)
 
 const char ovl_server_plain_mark = 'p';
@@ -154,8 +154,8 @@ static int load_tls(ovl_server_t *s, char *err, size_t cap)
         }
         return 0;
     }
-    ret = ovl_datadir_selfsigned(s->cfg.data_dir, s->cfg.public_host, s->cert, s->key, sizeof(s->cert), &created,
-                                 err, cap);
+    ret = ovl_datadir_selfsigned(s->cfg.data_dir, s->cfg.public_host, s->cert, s->key, sizeof(s->cert), &created, err,
+                                 cap);
     if (ret == 0 && created)
         ovl_log_event(s->log, OVL_LOG_INFO, "tls-self-signed", "host", s->cfg.public_host, "cert", s->cert, NULL);
     return ret;
@@ -208,9 +208,8 @@ static int make_lws(ovl_server_t *s, char *err, size_t cap)
     return 0;
 }
 
-int ovl_server_new(const ovl_config_t *cfg, ovl_log_t *log, ovl_store_t *store,
-                   const uint8_t secret[OVL_SECRET_BYTES], const ovl_media_port_t *media, ovl_server_t **out,
-                   char *err, size_t cap)
+int ovl_server_new(const ovl_config_t *cfg, ovl_log_t *log, ovl_store_t *store, const uint8_t secret[OVL_SECRET_BYTES],
+                   const ovl_media_port_t *media, ovl_server_t **out, char *err, size_t cap)
 {
     ovl_server_t *s = calloc(1, sizeof(*s));
     int ret = OVL_ERR_NOMEM;
@@ -285,9 +284,8 @@ void ovl_server_media_event(ovl_server_t *s, const ovl_media_event_t *ev)
     ovl_hub_media_event(s->hub, ev);
 }
 
-void ovl_server_set_raw_tcp_handler(ovl_server_t *s, void (*on_raw_tcp)(void *ud, int fd, const uint8_t *first,
-                                                                        size_t len),
-                                    void *ud)
+void ovl_server_set_raw_tcp_handler(ovl_server_t *s,
+                                    void (*on_raw_tcp)(void *ud, int fd, const uint8_t *first, size_t len), void *ud)
 {
     ovl_listener_set_raw_handler(s->listener, on_raw_tcp, ud);
 }

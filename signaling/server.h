@@ -21,9 +21,8 @@ typedef struct ovl_server ovl_server_t;
  * sets up the hub. `cfg` is copied; `log`, `store` and `media` (may be NULL) are borrowed and
  * must outlive the server. 0 or a negative OVL_ERR_* with `err` (one line).
  */
-int ovl_server_new(const ovl_config_t *cfg, ovl_log_t *log, ovl_store_t *store,
-                   const uint8_t secret[OVL_SECRET_BYTES], const ovl_media_port_t *media, ovl_server_t **out,
-                   char *err, size_t cap);
+int ovl_server_new(const ovl_config_t *cfg, ovl_log_t *log, ovl_store_t *store, const uint8_t secret[OVL_SECRET_BYTES],
+                   const ovl_media_port_t *media, ovl_server_t **out, char *err, size_t cap);
 
 /** The port it listens on (the real one when the configuration asked for port 0). */
 uint16_t ovl_server_port(const ovl_server_t *s);
@@ -44,9 +43,8 @@ void ovl_server_request_drain(ovl_server_t *s);
 void ovl_server_media_event(ovl_server_t *s, const ovl_media_event_t *ev);
 
 /** Installs the handler for non-TLS, non-HTTP connections on the port (ICE-TCP); NULL closes them. */
-void ovl_server_set_raw_tcp_handler(ovl_server_t *s, void (*on_raw_tcp)(void *ud, int fd, const uint8_t *first,
-                                                                        size_t len),
-                                    void *ud);
+void ovl_server_set_raw_tcp_handler(ovl_server_t *s,
+                                    void (*on_raw_tcp)(void *ud, int fd, const uint8_t *first, size_t len), void *ud);
 
 /** Stops and frees everything (open connections are closed). NULL is fine. */
 void ovl_server_free(ovl_server_t *s);

@@ -25,7 +25,7 @@ typedef struct ovl_session {
     int method; /* OVL_HTTP_GET ... */
     char uri[256];
     char auth[320];
-    char *req;         /* owned: request body */
+    char *req; /* owned: request body */
     size_t req_len;
     int req_too_big;
     int status;
@@ -93,13 +93,13 @@ static inline int ovl_server_is_plain(struct lws *wsi)
 int64_t ovl_server_wall(void);
 
 /* http.c */
-int ovl_http_callback(ovl_server_t *s, struct lws *wsi, enum lws_callback_reasons reason, ovl_session_t *pss,
-                      void *in, size_t len);
+int ovl_http_callback(ovl_server_t *s, struct lws *wsi, enum lws_callback_reasons reason, ovl_session_t *pss, void *in,
+                      size_t len);
 void ovl_http_session_reset(ovl_session_t *pss);
 
 /* ws.c */
-int ovl_ws_callback(ovl_server_t *s, struct lws *wsi, enum lws_callback_reasons reason, ovl_session_t *pss,
-                    void *in, size_t len);
+int ovl_ws_callback(ovl_server_t *s, struct lws *wsi, enum lws_callback_reasons reason, ovl_session_t *pss, void *in,
+                    size_t len);
 void ovl_ws_hub_send(void *ud, uint64_t conn, const char *text, size_t len);
 void ovl_ws_hub_close(void *ud, uint64_t conn, int code, const char *reason);
 

@@ -157,8 +157,7 @@ static int receive(ovl_server_t *s, struct lws *wsi, ovl_session_t *pss, const v
     }
     if (final) {
         /* Binary frames are not part of the protocol: the parser refuses them like any bad JSON. */
-        ovl_hub_receive(s->hub, pss->conn, pss->rx ? pss->rx : "", pss->rx_len, ovl_server_wall(),
-                        ovl_server_now());
+        ovl_hub_receive(s->hub, pss->conn, pss->rx ? pss->rx : "", pss->rx_len, ovl_server_wall(), ovl_server_now());
         free(pss->rx);
         pss->rx = NULL;
         pss->rx_len = 0;
@@ -204,8 +203,8 @@ static void closed(ovl_server_t *s, ovl_session_t *pss)
     session_free_ws(pss);
 }
 
-int ovl_ws_callback(ovl_server_t *s, struct lws *wsi, enum lws_callback_reasons reason, ovl_session_t *pss,
-                    void *in, size_t len)
+int ovl_ws_callback(ovl_server_t *s, struct lws *wsi, enum lws_callback_reasons reason, ovl_session_t *pss, void *in,
+                    size_t len)
 {
     char uri[64];
     switch (reason) {

@@ -13,7 +13,7 @@
 #include "relay/proto/base.h"
 #include "signaling/hub.h"
 
-#define WALL 1700000000LL
+#define WALL   1700000000LL
 #define MAX_EV 512
 
 static const uint8_t secret[32] = "0123456789abcdef0123456789abcdef";

@@ -432,10 +432,10 @@ static void test_negotiation_through_media_port(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_join_welcome_and_joined),     cmocka_unit_test(test_leave_tells_others),
-        cmocka_unit_test(test_lobby_wait_admit_deny),       cmocka_unit_test(test_host_mute_remove_lock_end),
-        cmocka_unit_test(test_chat_fan_out_and_limits),     cmocka_unit_test(test_participant_limit_and_names),
-        cmocka_unit_test(test_revoke_ends_for_everyone),    cmocka_unit_test(test_media_unavailable_without_port),
+        cmocka_unit_test(test_join_welcome_and_joined),        cmocka_unit_test(test_leave_tells_others),
+        cmocka_unit_test(test_lobby_wait_admit_deny),          cmocka_unit_test(test_host_mute_remove_lock_end),
+        cmocka_unit_test(test_chat_fan_out_and_limits),        cmocka_unit_test(test_participant_limit_and_names),
+        cmocka_unit_test(test_revoke_ends_for_everyone),       cmocka_unit_test(test_media_unavailable_without_port),
         cmocka_unit_test(test_negotiation_through_media_port),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
