@@ -41,6 +41,7 @@ typedef struct ovl_session {
     char *rx; /* owned: the message being assembled */
     size_t rx_len;
     int rx_refused;
+    size_t rx_discarded;
     ovl_out_frame_t *out_head, *out_tail; /* owned */
     size_t out_bytes;
     int close_code; /* non-zero: close once the queue is flushed */

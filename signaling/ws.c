@@ -99,6 +99,7 @@ static void session_free_ws(ovl_session_t *pss)
 /* Refuses a new connection with an error message and a close, through the hub's encoder. */
 static void refuse(ovl_server_t *s, ovl_session_t *pss, ovl_ecode_t code, int close_code)
 {
+    ovl_log_event(s->log, OVL_LOG_INFO, "ws-refused", "peer", pss->ip, "code", ovl_ecode_name(code), NULL);
     ovl_hub_send_error(s->hub, pss->conn, code);
     ovl_ws_hub_close(s, pss->conn, close_code, ovl_ecode_name(code));
 }
@@ -138,13 +139,18 @@ static int receive(ovl_server_t *s, struct lws *wsi, ovl_session_t *pss, const v
         return 0;
     if (!pss->rx_refused && pss->rx_len + len > s->cfg.max_frame_bytes) {
         pss->rx_refused = 1;
+        pss->rx_discarded = 0;
         ovl_hub_send_error(s->hub, pss->conn, OVL_E_TOO_LARGE);
-        ovl_ws_hub_close(s, pss->conn, OVL_CLOSE_TOO_BIG, "too-large");
-    }
-    if (pss->rx_refused) {
         free(pss->rx);
         pss->rx = NULL;
         pss->rx_len = 0;
+    }
+    if (pss->rx_refused) {
+        /* Read the oversized message to its end before closing: closing a socket with unread data
+         * sends a reset, and the client would lose the error. A message that never ends is cut. */
+        pss->rx_discarded += len;
+        if (final || pss->rx_discarded > 16 * (size_t)s->cfg.max_frame_bytes)
+            ovl_ws_hub_close(s, pss->conn, OVL_CLOSE_TOO_BIG, "too-large");
         return 0;
     }
     if (len) {

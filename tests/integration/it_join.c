@@ -45,9 +45,8 @@ static ovl_tc_t *connect_ws(void)
 static ovl_tc_t *join(const char *meeting, const char *token, const char *name, json_t **first)
 {
     ovl_tc_t *c = connect_ws();
-    assert_int_equal(ovl_tc_sendf(c, "{s:s, s:s, s:s, s:s}", "type", "join", "meeting", meeting, "token", token,
-                                  "name", name),
-                     0);
+    assert_int_equal(
+        ovl_tc_sendf(c, "{s:s, s:s, s:s, s:s}", "type", "join", "meeting", meeting, "token", token, "name", name), 0);
     *first = ovl_tc_wait(c, NULL, T);
     assert_non_null(*first);
     return c;

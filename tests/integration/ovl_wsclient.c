@@ -2,6 +2,7 @@
 #include "ovl_wsclient.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -47,6 +48,11 @@ static void push_rx(ovl_tc_t *c)
     c->rx_len = 0;
     if (!j)
         return;
+    if (getenv("OVL_TC_DEBUG")) {
+        char *t = json_dumps(j, JSON_COMPACT);
+        fprintf(stderr, "tc %p <- %.200s\n", (void *)c, t ? t : "?");
+        free(t);
+    }
     rxmsg_t *m = calloc(1, sizeof(*m)), **tail = &c->in_head;
     if (!m) {
         json_decref(j);
@@ -68,6 +74,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             lws_callback_on_writable(wsi);
         break;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+        if (getenv("OVL_TC_DEBUG"))
+            fprintf(stderr, "tc %p connection error: %s\n", (void *)c, in ? (const char *)in : "?");
         c->failed = 1;
         c->closed = 1;
         c->wsi = NULL;
@@ -77,6 +85,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             c->close_code = ((const unsigned char *)in)[0] << 8 | ((const unsigned char *)in)[1];
         break;
     case LWS_CALLBACK_CLIENT_CLOSED:
+        if (getenv("OVL_TC_DEBUG"))
+            fprintf(stderr, "tc %p closed (%d)\n", (void *)c, c->close_code);
         c->closed = 1;
         c->wsi = NULL;
         break;
@@ -100,8 +110,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             c->out_tail = NULL;
         int n = lws_write(wsi, f->data + LWS_PRE, f->len, f->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
         free(f);
-        if (n < 0)
+        if (n < 0) {
+            if (getenv("OVL_TC_DEBUG"))
+                fprintf(stderr, "tc %p write failed\n", (void *)c);
             return -1;
+        }
         if (c->out_head)
             lws_callback_on_writable(wsi);
         break;
@@ -173,7 +186,7 @@ int ovl_tc_connect(const char *host, uint16_t port, const char *path, int timeou
     return 0;
 }
 
-int ovl_tc_send_frame(ovl_tc_t *c, const void *data, size_t len, int binary)
+int ovl_tc_queue(ovl_tc_t *c, const void *data, size_t len, int binary)
 {
     frame_t *f;
     if (!c->wsi || c->closed || !(f = malloc(sizeof(*f) + LWS_PRE + len)))
@@ -188,10 +201,20 @@ int ovl_tc_send_frame(ovl_tc_t *c, const void *data, size_t len, int binary)
         c->out_head = f;
     c->out_tail = f;
     lws_callback_on_writable(c->wsi);
-    int64_t deadline = now_ms() + 20000;
+    return 0;
+}
+
+int ovl_tc_flush(ovl_tc_t *c, int timeout_ms)
+{
+    int64_t deadline = now_ms() + timeout_ms;
     while (c->out_head && !c->closed && now_ms() < deadline)
         turn(c);
     return c->out_head ? -1 : 0;
+}
+
+int ovl_tc_send_frame(ovl_tc_t *c, const void *data, size_t len, int binary)
+{
+    return ovl_tc_queue(c, data, len, binary) == 0 ? ovl_tc_flush(c, 20000) : -1;
 }
 
 int ovl_tc_send(ovl_tc_t *c, const char *text)

@@ -23,6 +23,12 @@ int ovl_tc_connect(const char *host, uint16_t port, const char *path, int timeou
 /** Queues one frame (text, or binary when `binary`) and services until it is written. 0 or -1. */
 int ovl_tc_send_frame(ovl_tc_t *c, const void *data, size_t len, int binary);
 
+/** Queues one frame without sending it yet (for floods). 0 or -1. */
+int ovl_tc_queue(ovl_tc_t *c, const void *data, size_t len, int binary);
+
+/** Services until every queued frame is written or `timeout_ms` passes. 0 when all went out. */
+int ovl_tc_flush(ovl_tc_t *c, int timeout_ms);
+
 /** Sends a text frame (a NUL-terminated string). 0 or -1. */
 int ovl_tc_send(ovl_tc_t *c, const char *text);
 
