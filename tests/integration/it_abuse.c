@@ -18,9 +18,14 @@
 #define T 15000
 
 static const char *const env[] = {
-    "OVERLEG_MAX_CONNECTIONS_PER_IP=6", "OVERLEG_JOIN_TIMEOUT=5s", "OVERLEG_FIRST_BYTE_TIMEOUT=1s",
-    "OVERLEG_RATE_PER_SECOND=20",       "OVERLEG_RATE_BURST=40",   "OVERLEG_MAX_PARTICIPANTS=2",
-    "OVERLEG_MAX_FRAME_BYTES=65536",    NULL,
+    "OVERLEG_MAX_CONNECTIONS_PER_IP=6",
+    "OVERLEG_JOIN_TIMEOUT=5s",
+    "OVERLEG_FIRST_BYTE_TIMEOUT=1s",
+    "OVERLEG_RATE_PER_SECOND=20",
+    "OVERLEG_RATE_BURST=40",
+    "OVERLEG_MAX_PARTICIPANTS=2",
+    "OVERLEG_MAX_FRAME_BYTES=65536",
+    NULL,
 };
 
 static ovl_srv_t srv;
@@ -173,8 +178,7 @@ static void test_meeting_full(void **state)
     for (int i = 0; i < 3; i++) {
         c[i] = connect_ws();
         assert_int_equal(
-            ovl_tc_sendf(c[i], "{s:s, s:s, s:s, s:s}", "type", "join", "meeting", m, "token", guest, "name", "G"),
-            0);
+            ovl_tc_sendf(c[i], "{s:s, s:s, s:s, s:s}", "type", "join", "meeting", m, "token", guest, "name", "G"), 0);
         if (i < 2) {
             json_t *w = ovl_tc_wait(c[i], "welcome", T);
             assert_non_null(w);
@@ -201,8 +205,8 @@ static void test_join_timeout(void **state)
 static void test_raw_tcp_and_silent_sockets(void **state)
 {
     (void)state;
-    const uint8_t stun_frame[] = {0x00, 0x14, 0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42, 1, 2,
-                                  3,    4,    5,    6,    7,    8,    9,    10,   11,   12};
+    const uint8_t stun_frame[] = {0x00, 0x14, 0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42, 1,
+                                  2,    3,    4,    5,    6,    7,    8,    9,    10,   11,   12};
     int fd = ovl_tcp_connect(srv.port);
     assert_true(fd >= 0);
     assert_int_equal(send(fd, stun_frame, sizeof(stun_frame), 0), (ssize_t)sizeof(stun_frame));
