@@ -36,7 +36,7 @@ echo "$OUT" | grep -q '"guest_link": "https://127.0.0.1:' || fail "create --json
 echo "$OUT" | grep -q '"lobby": true' || fail "create --lobby"
 CLI_ID=$(echo "$OUT" | sed -n 's/.*"id": "\([A-Za-z0-9_-]*\)".*/\1/p')
 [ ${#CLI_ID} -eq 22 ] || fail "meeting id is 22 characters: $CLI_ID"
-"$BIN" meeting list | grep -q "$CLI_ID  active" || fail "list shows the meeting"
+"$BIN" meeting list | grep -q -- "$CLI_ID  active" || fail "list shows the meeting"
 [ "$(stat -c %a "$DIR/data")" = 700 ] || fail "data dir must be 0700"
 [ "$(stat -c %a "$DIR/data/secret.key")" = 600 ] || fail "secret must be 0600"
 
@@ -98,7 +98,7 @@ $C -H "$A" "$U/api/meetings/$ID" | grep -q '"host_link"' || fail "get one has li
 [ "$(code -X DELETE -H "$A" "$U/api/meetings/$ID")" = 200 ] || fail "delete -> 200"
 $C -H "$A" "$U/api/meetings/$ID" | grep -q '"revoked":true' || fail "revoked after delete"
 [ "$(code -X DELETE -H "$A" "$U/api/meetings/AAAAAAAAAAAAAAAAAAAAAA")" = 404 ] || fail "unknown -> 404"
-"$BIN" meeting list | grep -q "$ID  revoked" || fail "CLI sees the REST revocation"
+"$BIN" meeting list | grep -q -- "$ID  revoked" || fail "CLI sees the REST revocation"
 "$BIN" meeting revoke "$CLI_ID" >/dev/null || fail "CLI revoke while serving"
 set +e
 "$BIN" meeting revoke AAAAAAAAAAAAAAAAAAAAAA >/dev/null 2>&1; rc=$?
