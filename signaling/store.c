@@ -15,8 +15,8 @@ enum { ST_INSERT, ST_GET, ST_FIND, ST_LIST, ST_REVOKE, ST_VERSION, ST_COUNT };
 static const char *const sql_text[ST_COUNT] = {
     [ST_INSERT] = "INSERT INTO meetings (id, title, created, expires, lobby, revoked) VALUES (?, ?, ?, ?, ?, 0)",
     [ST_GET] = "SELECT id, title, created, expires, lobby, revoked FROM meetings WHERE id = ?",
-    [ST_FIND] = "SELECT id, title, created, expires, lobby, revoked FROM meetings "
-                "WHERE title = ? AND revoked = 0 AND expires > ? ORDER BY created DESC, rowid DESC LIMIT 1",
+    [ST_FIND] = ("SELECT id, title, created, expires, lobby, revoked FROM meetings "
+                 "WHERE title = ? AND revoked = 0 AND expires > ? ORDER BY created DESC, rowid DESC LIMIT 1"),
     [ST_LIST] = "SELECT id, title, created, expires, lobby, revoked FROM meetings ORDER BY created DESC, rowid DESC",
     [ST_REVOKE] = "UPDATE meetings SET revoked = CASE WHEN revoked = 0 THEN ? ELSE revoked END WHERE id = ?",
     [ST_VERSION] = "PRAGMA data_version",
