@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #define BUCKETS 1024
 
 typedef struct conn {
@@ -30,6 +33,7 @@ struct ovl_hub {
     size_t conn_count;
     room_node_t *rooms;
     int draining;
+    int64_t wall; /* unix time of the frame being handled (TURN credential expiry) */
 };
 
 static conn_t **slot_of(ovl_hub_t *hub, uint64_t id)
@@ -47,10 +51,41 @@ static conn_t *find_conn(ovl_hub_t *hub, uint64_t id)
 
 /* ---- output: room messages become JSON text ---- */
 
+json_t *ovl_hub_turn_json(const char *uris, const char *secret, const char *who, int64_t wall)
+{
+    json_t *arr = json_array(), *urls = json_array();
+    char user[96], cred[64];
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int mac_len = 0;
+
+    if (!arr || !urls || !uris || !uris[0] || !secret || !secret[0]) {
+        json_decref(urls);
+        return arr;
+    }
+    for (const char *p = uris; *p;) {
+        size_t n = strcspn(p, ",");
+        while (n > 0 && *p == ' ')
+            p++, n--;
+        if (n > 0)
+            json_array_append_new(urls, json_stringn(p, n));
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    snprintf(user, sizeof(user), "%lld:%s", (long long)(wall + OVL_TURN_TTL), who);
+    HMAC(EVP_sha1(), secret, (int)strlen(secret), (const unsigned char *)user, strlen(user), mac, &mac_len);
+    EVP_EncodeBlock((unsigned char *)cred, mac, (int)mac_len);
+    json_array_append_new(arr, json_pack("{s:o, s:s, s:s}", "urls", urls, "username", user, "credential", cred));
+    return arr;
+}
+
 static void send_out(ovl_hub_t *hub, uint64_t conn, const ovl_out_t *m)
 {
     json_t *j = ovl_proto_encode(m);
-    char *text = j ? ovl_proto_dump(j) : NULL;
+    char *text;
+    if (j && m->type == OVL_OUT_WELCOME && hub->cfg.turn_uris && hub->cfg.turn_uris[0])
+        json_object_set_new(j, "turn", ovl_hub_turn_json(hub->cfg.turn_uris, hub->cfg.turn_secret, m->you, hub->wall));
+    text = j ? ovl_proto_dump(j) : NULL;
     if (text) {
         hub->io.send(hub->io.ud, conn, text, strlen(text));
         if (hub->cfg.metrics) {
@@ -275,6 +310,7 @@ void ovl_hub_receive(ovl_hub_t *hub, uint64_t conn, const char *data, size_t len
 
     if (!c || c->closing)
         return;
+    hub->wall = wall;
     if (!take_token(hub, c, now)) {
         /* Tell once; a flood that goes on closes the connection. */
         if (c->refused_in_row++ == 0)

@@ -30,7 +30,19 @@ typedef struct ovl_hub_config {
     uint32_t rate_per_second; /* token bucket refill */
     uint32_t rate_burst;      /* token bucket size; this many refused frames in a row close the socket */
     ovl_time_t join_timeout;  /* a connection that has not joined after this is closed */
+    const char *turn_uris;    /* borrowed: comma-separated TURN URIs for welcome, NULL/"" = none */
+    const char *turn_secret;  /* borrowed: coturn static-auth-secret (use-auth-secret) */
 } ovl_hub_config_t;
+
+/** Lifetime of the TURN credentials handed out in welcome (coturn's REST scheme), in seconds. */
+#define OVL_TURN_TTL (12 * 3600)
+
+/**
+ * TURN servers for participant `who` at wall time `wall` as the welcome's "turn" array (new
+ * reference): username "EXPIRY:who", credential base64(HMAC-SHA1(secret, username)) — coturn's
+ * use-auth-secret scheme. An empty array when none are configured.
+ */
+json_t *ovl_hub_turn_json(const char *uris, const char *secret, const char *who, int64_t wall);
 
 typedef struct ovl_hub_io {
     /** Send one text frame (`len` bytes; the text is borrowed for the call). */

@@ -239,7 +239,9 @@ int ovl_server_new(const ovl_config_t *cfg, ovl_log_t *log, ovl_store_t *store, 
                            .limits = {cfg->max_participants, cfg->max_chat_chars, cfg->max_name_chars},
                            .rate_per_second = cfg->rate_per_second,
                            .rate_burst = cfg->rate_burst,
-                           .join_timeout = OVL_SEC(cfg->join_timeout)};
+                           .join_timeout = OVL_SEC(cfg->join_timeout),
+                           .turn_uris = s->cfg.turn_uris,
+                           .turn_secret = s->cfg.turn_secret};
     ovl_hub_io_t hio = {ovl_ws_hub_send, ovl_ws_hub_close, s};
     if ((ret = ovl_hub_new(&hc, &hio, &s->hub)) != 0) {
         snprintf(err, cap, "hub: %s", ovl_strerror(ret));

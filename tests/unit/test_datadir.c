@@ -70,9 +70,8 @@ static void test_self_signed_certificate(void **state)
     char cert[256], key[256], err[256];
     int created = 0;
     struct stat st;
-    assert_int_equal(ovl_datadir_selfsigned(tmp, "meet.example.org", cert, key, sizeof(cert), &created, err,
-                                            sizeof(err)),
-                     0);
+    assert_int_equal(
+        ovl_datadir_selfsigned(tmp, "meet.example.org", cert, key, sizeof(cert), &created, err, sizeof(err)), 0);
     assert_int_equal(created, 1);
     assert_int_equal(stat(key, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
@@ -93,9 +92,8 @@ static void test_self_signed_certificate(void **state)
     assert_int_equal(X509_verify(x, pk), 1); /* self-signed */
     X509_free(x);
     /* Kept on the next start. */
-    assert_int_equal(ovl_datadir_selfsigned(tmp, "meet.example.org", cert, key, sizeof(cert), &created, err,
-                                            sizeof(err)),
-                     0);
+    assert_int_equal(
+        ovl_datadir_selfsigned(tmp, "meet.example.org", cert, key, sizeof(cert), &created, err, sizeof(err)), 0);
     assert_int_equal(created, 0);
 }
 

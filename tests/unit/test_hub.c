@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "relay/proto/base.h"
 #include "signaling/hub.h"
@@ -362,6 +364,31 @@ static void test_media_event_routing(void **state)
     assert_int_equal(rooms, 0);
 }
 
+/* coturn use-auth-secret (the "TURN REST API" draft): username "expiry:user", password base64(HMAC-SHA1). */
+static void test_turn_credentials(void **state)
+{
+    (void)state;
+    json_t *none = ovl_hub_turn_json(NULL, NULL, "p1", WALL);
+    assert_int_equal(json_array_size(none), 0);
+    json_decref(none);
+    json_t *t = ovl_hub_turn_json("turns:turn.example.org:443?transport=tcp, turn:10.0.0.1:3478", "north", "p1", 1000);
+    assert_int_equal(json_array_size(t), 1);
+    json_t *e = json_array_get(t, 0);
+    assert_int_equal(json_array_size(json_object_get(e, "urls")), 2);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(e, "urls"), 1)), "turn:10.0.0.1:3478");
+    char user[64];
+    snprintf(user, sizeof(user), "%d:p1", 1000 + OVL_TURN_TTL);
+    assert_string_equal(json_string_value(json_object_get(e, "username")), user);
+    /* Independent computation of the credential. */
+    unsigned char mac[20];
+    unsigned int len = 0;
+    char want[40];
+    HMAC(EVP_sha1(), "north", 5, (const unsigned char *)user, strlen(user), mac, &len);
+    EVP_EncodeBlock((unsigned char *)want, mac, (int)len);
+    assert_string_equal(json_string_value(json_object_get(e, "credential")), want);
+    json_decref(t);
+}
+
 static void test_metrics_render(void **state)
 {
     fx_t *f = *state;
@@ -388,6 +415,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_drain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_media_event_routing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metrics_render, setup, teardown),
+        cmocka_unit_test(test_turn_credentials),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,9 +32,8 @@ static void test_create_and_link(void **state)
     assert_int_equal(ovl_meetings_create(s, "bad\ntitle", 3600, 0, 1000, &m), OVL_ERR_ARG);
     assert_int_equal(ovl_meetings_create(s, "ok", 0, 0, 1000, &m), OVL_ERR_ARG);
 
-    assert_int_equal(ovl_meetings_link(secret, "meet.example.org", 443, &got, OVL_ROLE_HOST, "Minister", link,
-                                       sizeof(link)),
-                     0);
+    assert_int_equal(
+        ovl_meetings_link(secret, "meet.example.org", 443, &got, OVL_ROLE_HOST, "Minister", link, sizeof(link)), 0);
     snprintf(id, sizeof(id), "https://meet.example.org/m/%s#t=", got.id);
     assert_memory_equal(link, id, strlen(id)); /* 443 left out; the token after #t= */
     ovl_token_claims_t c;
