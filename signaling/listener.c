@@ -83,7 +83,17 @@ static int open_one(ovl_listener_t *l, const char *spec, size_t n, char *err, si
         snprintf(err, cap, "listen: cannot resolve \"%s\"", host);
         return OVL_ERR_ARG;
     }
-    if ((fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
+    if ((fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0 && errno == EAFNOSUPPORT &&
+        strcmp(host, "::") == 0) {
+        /* A host without IPv6: "[::]" (the default) falls back to every IPv4 address. */
+        freeaddrinfo(ai);
+        ai = NULL;
+        hints.ai_family = AF_INET;
+        if (getaddrinfo("0.0.0.0", port, &hints, &ai) != 0 || !ai)
+            goto Fail;
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    }
+    if (fd < 0)
         goto Fail;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     /* "[::]" serves IPv4 too (mapped addresses); a specific v6 address only itself. */
