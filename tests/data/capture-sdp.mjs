@@ -4,6 +4,8 @@
 //   apt-get install -y chromium nodejs npm
 //   mkdir -p /tmp/pw && (cd /tmp/pw && npm init -y && npm i playwright-core)
 //   PLAYWRIGHT_DIR=/tmp/pw node tests/data/capture-sdp.mjs            # rewrites tests/data/chromium-*.sdp
+//   PLAYWRIGHT_DIR=/tmp/pw node tests/data/capture-sdp.mjs --relay-answer   # only (d), after relay-offer.sdp changed
+// The unit tests check exact values of these captures (tests/unit/test_sdp.c): after a full recapture update them.
 //
 // Browser check of the C answer and offer builders (nothing is rewritten unless --save is given):
 //   PLAYWRIGHT_DIR=/tmp/pw node tests/data/capture-sdp.mjs --tool build/tests/test_sdp [--save]
@@ -29,6 +31,7 @@ const argv = process.argv.slice(2);
 const toolIdx = argv.indexOf('--tool');
 const tool = toolIdx >= 0 ? path.resolve(argv[toolIdx + 1]) : null;
 const save = argv.includes('--save');
+const relayAnswerOnly = argv.includes('--relay-answer');
 
 
 // Every file starts with a few '#' lines saying where it came from; the SDP starts at the first line "v=0" (the
@@ -85,7 +88,7 @@ try {
         window.media = () => navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
     });
 
-    if (!tool) {
+    if (!tool && !relayAnswerOnly) {
         // (a) audio + camera sendrecv, plus the screen-share slot (a third video transceiver, sendonly, no track yet).
         const a = await page.evaluate(async () => {
             const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
@@ -130,7 +133,8 @@ try {
             return window.gathered(pc);
         });
         write('chromium-offer-datachannel.sdp', e, 'Offer: audio sendrecv plus a data channel (m=application), gathered.');
-
+    }
+    if (!tool) {
         // (d) Chromium's answer to a relay-style offer (hand-written in relay-offer.sdp: ice-lite, actpass,
         // recvonly sections for the client's own media, sendonly sections for another participant, BUNDLE).
         const relayOffer = stripHeader(fs.readFileSync(path.join(here, 'relay-offer.sdp'), 'utf8'));
@@ -145,7 +149,7 @@ try {
         }, relayOffer);
         console.log(`relay-offer.sdp: ontrack ${d.tracks.join(' ')}`);
         write('chromium-answer-to-relay-offer.sdp', d.sdp,
-            'Answer of a fresh RTCPeerConnection (no local tracks) to relay-offer.sdp (the hand-written relay offer).');
+            'Answer of a fresh RTCPeerConnection (no local tracks) to relay-offer.sdp (the relay-style offer).');
     } else {
         await checkBuilders(page);
     }
