@@ -267,7 +267,7 @@ typedef struct ovl_sdp {
     bool ice_lite, extmap_allow_mixed;
     ovl_sdp_dir_t dir;
     ovl_sdp_transport_t ice;
-    char *msid_semantic; /* owned, NULL when absent: "WMS *" */
+    char *msid_semantic; /* owned, NULL when absent: the text after "a=msid-semantic:" as written (" WMS *") */
     ovl_sdp_media_t *media;
     size_t n_media;
     ovl_sdp_line_t lines[OVL_SDP_MAX_LINES]; /* i= u= e= p= r= z= k= */

@@ -161,11 +161,18 @@ static int parse_mid(ap_t *a, ovl_sdp_cur_t *c)
 {
     const char *f;
     size_t n;
+    int ret;
     if (a->m->mid[0])
         FAIL(a, "second a=mid");
     if (ovl_sdp_field(c, &f, &n) != 0 || !ovl_sdp_eol(c))
         FAIL(a, "bad a=mid");
-    return take(a, a->m->mid, sizeof(a->m->mid), f, n, ovl_sdp_is_token_char, "bad a=mid");
+    if ((ret = take(a, a->m->mid, sizeof(a->m->mid), f, n, ovl_sdp_is_token_char, "bad a=mid")) != 0)
+        return ret;
+    /* RFC 8843 §9.1 / RFC 5888 §4: a mid names one section. */
+    for (size_t i = 0; i < a->sdp->n_media; i++)
+        if (&a->sdp->media[i] != a->m && strcmp(a->sdp->media[i].mid, a->m->mid) == 0)
+            FAIL(a, "a=mid used by two sections");
+    return 0;
 }
 
 /* RFC 5888 §5: group-attribute = "a=group:" semantics *(SP identification-tag) */
@@ -561,6 +568,7 @@ typedef struct known {
     const char *name;
     level_t level;
     int (*fn)(ap_t *a, ovl_sdp_cur_t *c); /* NULL: a flag without value */
+    bool raw;                             /* the value as written (spaces after the colon kept) */
 } known_t;
 
 static int parse_ufrag(ap_t *a, ovl_sdp_cur_t *c)
@@ -573,6 +581,7 @@ static int parse_pwd(ap_t *a, ovl_sdp_cur_t *c)
     return parse_ice_cred(a, c, true);
 }
 
+/* draft-ietf-mmusic-msid (not in RFC 8830): msid-semantic: WMS [ids]; kept as written after the colon. */
 static int parse_msid_semantic(ap_t *a, ovl_sdp_cur_t *c)
 {
     if (a->sdp->msid_semantic)
@@ -583,34 +592,34 @@ static int parse_msid_semantic(ap_t *a, ovl_sdp_cur_t *c)
 }
 
 static const known_t known[] = {
-    {"candidate", LVL_MEDIA, parse_candidate},
-    {"end-of-candidates", LVL_MEDIA, NULL},
-    {"extmap", LVL_MEDIA, parse_extmap},
-    {"extmap-allow-mixed", LVL_BOTH, NULL},
-    {"fingerprint", LVL_BOTH, parse_fingerprint},
-    {"fmtp", LVL_MEDIA, parse_fmtp},
-    {"group", LVL_SESSION, parse_group},
-    {"ice-lite", LVL_SESSION, NULL},
-    {"ice-options", LVL_BOTH, parse_ice_options},
-    {"ice-pwd", LVL_BOTH, parse_pwd},
-    {"ice-ufrag", LVL_BOTH, parse_ufrag},
-    {"mid", LVL_MEDIA, parse_mid},
-    {"msid", LVL_MEDIA, parse_msid},
-    {"msid-semantic", LVL_SESSION, parse_msid_semantic},
-    {"rid", LVL_MEDIA, parse_rid},
-    {"rtcp-fb", LVL_MEDIA, parse_rtcp_fb},
-    {"rtcp-mux", LVL_MEDIA, NULL},
-    {"rtcp-rsize", LVL_MEDIA, NULL},
-    {"rtpmap", LVL_MEDIA, parse_rtpmap},
-    {"setup", LVL_BOTH, parse_setup},
-    {"simulcast", LVL_MEDIA, parse_simulcast},
-    {"ssrc", LVL_MEDIA, parse_ssrc},
-    {"ssrc-group", LVL_MEDIA, parse_ssrc_group},
-    {"bundle-only", LVL_MEDIA, NULL},
-    {"sendrecv", LVL_BOTH, NULL},
-    {"sendonly", LVL_BOTH, NULL},
-    {"recvonly", LVL_BOTH, NULL},
-    {"inactive", LVL_BOTH, NULL},
+    {"candidate", LVL_MEDIA, parse_candidate, false},
+    {"end-of-candidates", LVL_MEDIA, NULL, false},
+    {"extmap", LVL_MEDIA, parse_extmap, false},
+    {"extmap-allow-mixed", LVL_BOTH, NULL, false},
+    {"fingerprint", LVL_BOTH, parse_fingerprint, false},
+    {"fmtp", LVL_MEDIA, parse_fmtp, false},
+    {"group", LVL_SESSION, parse_group, false},
+    {"ice-lite", LVL_SESSION, NULL, false},
+    {"ice-options", LVL_BOTH, parse_ice_options, false},
+    {"ice-pwd", LVL_BOTH, parse_pwd, false},
+    {"ice-ufrag", LVL_BOTH, parse_ufrag, false},
+    {"mid", LVL_MEDIA, parse_mid, false},
+    {"msid", LVL_MEDIA, parse_msid, false},
+    {"msid-semantic", LVL_SESSION, parse_msid_semantic, true},
+    {"rid", LVL_MEDIA, parse_rid, false},
+    {"rtcp-fb", LVL_MEDIA, parse_rtcp_fb, false},
+    {"rtcp-mux", LVL_MEDIA, NULL, false},
+    {"rtcp-rsize", LVL_MEDIA, NULL, false},
+    {"rtpmap", LVL_MEDIA, parse_rtpmap, false},
+    {"setup", LVL_BOTH, parse_setup, false},
+    {"simulcast", LVL_MEDIA, parse_simulcast, false},
+    {"ssrc", LVL_MEDIA, parse_ssrc, false},
+    {"ssrc-group", LVL_MEDIA, parse_ssrc_group, false},
+    {"bundle-only", LVL_MEDIA, NULL, false},
+    {"sendrecv", LVL_BOTH, NULL, false},
+    {"sendonly", LVL_BOTH, NULL, false},
+    {"recvonly", LVL_BOTH, NULL, false},
+    {"inactive", LVL_BOTH, NULL, false},
 };
 
 /* Flags (attributes without a value). Repeating one changes nothing; two directions conflict. */
@@ -668,7 +677,8 @@ int ovl_sdp_parse_attr(ovl_sdp_t *sdp, ovl_sdp_media_t *m, const char *s, size_t
             ret = OVL_ERR_PARSE;
         } else {
             ovl_sdp_cur_t c = {value, value + value_len};
-            ovl_sdp_skip_sp(&c);
+            if (!k->raw)
+                ovl_sdp_skip_sp(&c);
             ret = k->fn(&a, &c);
         }
         if (ret != 0 || !a.keep) {

@@ -33,8 +33,6 @@ int ovl_sdp_offer_begin(const ovl_sdp_t *current_local, ovl_sdp_t **offer_out)
     for (size_t i = 0; i < offer->n_media; i++)
         if (offer->media[i].ice.setup != OVL_SDP_SETUP_NONE)
             offer->media[i].ice.setup = OVL_SDP_SETUP_ACTPASS;
-    if (!offer->msid_semantic && (ret = ovl_sdp_strndup(&offer->msid_semantic, "WMS *", 5)) != 0)
-        goto Exit;
     *offer_out = offer;
     offer = NULL;
 Exit:

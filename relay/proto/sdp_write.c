@@ -2,11 +2,14 @@
  * SDP writer: the model as text with CRLF line endings, in RFC 8866 §5 line order and, within a level, the
  * attribute order Chromium writes (what Chromium and Firefox accept; every line's grammar is in sdp_attr.c).
  *
- *   session: v= o= s= [i= u= e= p=] [c=] *b= t= [r= z= k=] then group, extmap-allow-mixed, msid-semantic,
- *            ice-lite, ICE/DTLS, direction, other attributes
- *   section: m= [i=] [c=] *b= [k=] then ICE/DTLS, mid, bundle-only, extmap-allow-mixed, extmaps, direction,
+ *   session: v= o= s= [c=] *b= t= [i= u= e= p= r= z= k= as read] then group, extmap-allow-mixed,
+ *            msid-semantic, ice-lite, ICE/DTLS, direction, other attributes
+ *   section: m= [c=] *b= [i= k= as read] then ICE/DTLS, mid, bundle-only, extmap-allow-mixed, extmaps, direction,
  *            msid, rtcp-mux, rtcp-rsize, per codec (rtpmap, rtcp-fb, fmtp), rtcp-fb:*, ssrc-group, ssrc, rid,
  *            simulcast, candidates, end-of-candidates, other attributes
+ *
+ * The rarely used i= u= e= p= r= z= k= lines are written together in the order read, so a round trip keeps their
+ * order (RFC 8866 wants i= u= e= p= before t=; WebRTC endpoints never send them).
  *
  * Text the parser would not read back (a line break or control character anywhere, a space inside a token, an
  * empty mandatory field, an out-of-range enum) fails with OVL_ERR_ARG, so a hand-built model cannot inject lines.
@@ -89,7 +92,7 @@ static void bad(writer_t *w)
         w->err = OVL_ERR_ARG;
 }
 
-/* Space-separated text that must not be empty nor start with a space (rtcp-fb values, msid-semantic). */
+/* Space-separated text that must not be empty nor start with a space (rtcp-fb values). */
 static void words(writer_t *w, const char *s)
 {
     if (!s || !s[0] || s[0] == ' ')
@@ -105,11 +108,12 @@ static void name_(writer_t *w, const char *s)
     s_(w, s ? s : "");
 }
 
-static void other_lines(writer_t *w, const ovl_sdp_line_t *lines, size_t n, const char *types)
+/* i= u= e= p= r= z= k= lines, in the order they were read (one place per level keeps that order). */
+static void other_lines(writer_t *w, const ovl_sdp_line_t *lines, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (!strchr(types, lines[i].type) || !lines[i].type)
-            continue;
+    for (size_t i = 0; i < n && i < OVL_SDP_MAX_LINES; i++) {
+        if (!lines[i].type || !strchr("iueprzk", lines[i].type))
+            bad(w);
         char head[3] = {lines[i].type, '=', '\0'};
         s_(w, head);
         t_(w, lines[i].value);
@@ -275,9 +279,8 @@ static void media_line(writer_t *w, const ovl_sdp_media_t *m)
 static void media(writer_t *w, const ovl_sdp_media_t *m)
 {
     media_line(w, m);
-    other_lines(w, m->lines, m->n_lines, "i");
     conn_bw(w, m->conn_type, m->conn_addr, m->bw, m->n_bw);
-    other_lines(w, m->lines, m->n_lines, "uepzrk");
+    other_lines(w, m->lines, m->n_lines);
     transport(w, &m->ice);
     if (m->mid[0])
         s_(w, "a=mid:"), f_(w, m->mid), s_(w, "\r\n");
@@ -331,10 +334,9 @@ static void session(writer_t *w, const ovl_sdp_t *sdp)
         bad(w);
     s_(w, " IN "), s_(w, sdp->origin_type), s_(w, " "), f_(w, sdp->origin_addr), s_(w, "\r\n");
     s_(w, "s="), t_(w, sdp->name ? sdp->name : "-"), s_(w, "\r\n");
-    other_lines(w, sdp->lines, sdp->n_lines, "iuep");
     conn_bw(w, sdp->conn_type, sdp->conn_addr, sdp->bw, sdp->n_bw);
     s_(w, "t="), n_(w, sdp->t_start), s_(w, " "), n_(w, sdp->t_stop), s_(w, "\r\n");
-    other_lines(w, sdp->lines, sdp->n_lines, "rzk");
+    other_lines(w, sdp->lines, sdp->n_lines);
     for (size_t i = 0; i < sdp->n_groups && i < OVL_SDP_MAX_GROUPS; i++) {
         const ovl_sdp_group_t *g = &sdp->groups[i];
         s_(w, "a=group:"), f_(w, g->semantics);
@@ -344,8 +346,11 @@ static void session(writer_t *w, const ovl_sdp_t *sdp)
     }
     if (sdp->extmap_allow_mixed)
         s_(w, "a=extmap-allow-mixed\r\n");
-    if (sdp->msid_semantic)
-        s_(w, "a=msid-semantic: "), words(w, sdp->msid_semantic), s_(w, "\r\n");
+    if (sdp->msid_semantic) {
+        if (!sdp->msid_semantic[0])
+            bad(w);
+        s_(w, "a=msid-semantic:"), t_(w, sdp->msid_semantic), s_(w, "\r\n");
+    }
     if (sdp->ice_lite)
         s_(w, "a=ice-lite\r\n");
     transport(w, &sdp->ice);

@@ -8,9 +8,9 @@
 // The unit tests check exact values of these captures (tests/unit/test_sdp.c): after a full recapture update them.
 //
 // Browser check of the C answer and offer builders (nothing is rewritten unless --save is given):
-//   PLAYWRIGHT_DIR=/tmp/pw node tests/data/capture-sdp.mjs --tool build/tests/test_sdp [--save]
-// `test_sdp --answer` / `test_sdp --reoffer` read an offer on stdin and print the relay's answer / the relay's
-// next offer (see tests/unit/test_sdp.c). The check applies them to a live RTCPeerConnection and fails loudly if
+//   PLAYWRIGHT_DIR=/tmp/pw node tests/data/capture-sdp.mjs --tool build/tests/test_sdp_answer [--save]
+// `test_sdp_answer --answer` / `test_sdp_answer --reoffer` read an offer on stdin and print the relay's answer / the relay's
+// next offer (see tests/unit/test_sdp_answer.c). The check applies them to a live RTCPeerConnection and fails loudly if
 // Chromium rejects them. With --save it also writes the built SDP and Chromium's answer to the relay's offer.
 //
 // Every capture runs in a fresh profile on a page served from http://localhost (a secure context, so
@@ -203,7 +203,7 @@ async function checkBuilders(page) {
         if (save && !simulcast) {
             write('chromium-offer-builder-check.sdp', offer, 'Offer of the builder check (audio, camera, screen slot).');
             write('chromium-answer-to-built-reoffer.sdp', r2.sdp,
-                'Answer to the relay offer that `test_sdp --reoffer` built from chromium-offer-builder-check.sdp.');
+                'Answer to the relay offer that `test_sdp_answer --reoffer` built from chromium-offer-builder-check.sdp.');
         }
     }
 }
