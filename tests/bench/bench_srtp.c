@@ -1,9 +1,6 @@
 /*
  * Microseconds per SRTP protect and unprotect of a 1200-byte RTP packet, per profile, through
- * ovl_srtp (libsrtp2 as Debian builds it). Not part of `make test`; build and run by hand:
- *
- *   cc -O2 -I. tests/bench/bench_srtp.c relay/proto/srtp.c relay/proto/base.c \
- *      $(pkg-config --cflags --libs libsrtp2) -lcrypto -lpthread -o /tmp/bench_srtp && /tmp/bench_srtp
+ * ovl_srtp (libsrtp2 as Debian builds it). Not part of `make test`; `make bench` runs it.
  *
  * Each packet gets a fresh sequence number (the replay windows would refuse repeats); the unprotect
  * loop replays the packets protected in the protect loop, in order.
