@@ -11,8 +11,7 @@ static const struct {
     ovl_route_ext_policy_t policy;
 } known[OVL_ROUTE_EXT_COUNT] = {
     [OVL_ROUTE_EXT_AUDIO_LEVEL] = {"urn:ietf:params:rtp-hdrext:ssrc-audio-level", OVL_ROUTE_EXT_FORWARD},
-    [OVL_ROUTE_EXT_ABS_SEND_TIME] = {"http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
-                                     OVL_ROUTE_EXT_RELAY},
+    [OVL_ROUTE_EXT_ABS_SEND_TIME] = {"http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time", OVL_ROUTE_EXT_RELAY},
     [OVL_ROUTE_EXT_TRANSPORT_CC] = {"http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
                                     OVL_ROUTE_EXT_CONSUME},
     [OVL_ROUTE_EXT_MID] = {"urn:ietf:params:rtp-hdrext:sdes:mid", OVL_ROUTE_EXT_RELAY},
@@ -24,8 +23,7 @@ static const struct {
                                      OVL_ROUTE_EXT_FORWARD},
     [OVL_ROUTE_EXT_CONTENT_TYPE] = {"http://www.webrtc.org/experiments/rtp-hdrext/video-content-type",
                                     OVL_ROUTE_EXT_FORWARD},
-    [OVL_ROUTE_EXT_COLOR_SPACE] = {"http://www.webrtc.org/experiments/rtp-hdrext/color-space",
-                                   OVL_ROUTE_EXT_FORWARD},
+    [OVL_ROUTE_EXT_COLOR_SPACE] = {"http://www.webrtc.org/experiments/rtp-hdrext/color-space", OVL_ROUTE_EXT_FORWARD},
 };
 
 ovl_route_ext_t ovl_route_ext_from_uri(const char *uri)

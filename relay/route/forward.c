@@ -241,8 +241,7 @@ static bool unwrap_packet(ovl_route_producer_t *pr, const ovl_rtp_t *rtp, bool i
     return true;
 }
 
-int ovl_route_on_rtp(ovl_route_room_t *room, ovl_route_participant_t *p, const uint8_t *buf, size_t len,
-                     ovl_time_t now)
+int ovl_route_on_rtp(ovl_route_room_t *room, ovl_route_participant_t *p, const uint8_t *buf, size_t len, ovl_time_t now)
 {
     ovl_rtp_t rtp;
     ovl_route_pkt_t pkt;

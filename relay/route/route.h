@@ -128,14 +128,14 @@ typedef struct ovl_route_room_config {
     /* Wall-clock anchor for RTCP NTP times: unix_us is the Unix time (µs) at monotonic time mono. */
     ovl_time_t clock_mono;
     uint64_t clock_unix_us;
-    uint64_t min_video_bps;    /* REMB floor per video stream; 0: 100 kbit/s */
-    uint64_t max_bps;          /* REMB ceiling per publisher; 0: 2.5 Mbit/s */
-    ovl_time_t keyframe_gap;   /* least time between keyframe requests to one producer; 0: 400 ms */
-    ovl_time_t report_every;   /* RR/SR/REMB period; 0: 1 s */
-    ovl_time_t twcc_every;     /* transport-cc feedback period; 0: 100 ms */
-    ovl_time_t speaker_every;  /* least time between active speaker changes; 0: 1 s */
-    size_t rtx_packets;        /* video retransmission buffer, a power of two 16..4096; 0: 512 */
-    const char *cname;         /* the relay's RTCP CNAME in reports to publishers; NULL: "overleg" */
+    uint64_t min_video_bps;   /* REMB floor per video stream; 0: 100 kbit/s */
+    uint64_t max_bps;         /* REMB ceiling per publisher; 0: 2.5 Mbit/s */
+    ovl_time_t keyframe_gap;  /* least time between keyframe requests to one producer; 0: 400 ms */
+    ovl_time_t report_every;  /* RR/SR/REMB period; 0: 1 s */
+    ovl_time_t twcc_every;    /* transport-cc feedback period; 0: 100 ms */
+    ovl_time_t speaker_every; /* least time between active speaker changes; 0: 1 s */
+    size_t rtx_packets;       /* video retransmission buffer, a power of two 16..4096; 0: 512 */
+    const char *cname;        /* the relay's RTCP CNAME in reports to publishers; NULL: "overleg" */
     ovl_route_event_cb_t on_event;
     void *ctx; /* borrowed, passed to on_event */
 } ovl_route_room_config_t;

@@ -62,7 +62,7 @@ struct ovl_route_producer {
     bool have_seq;
     int64_t ext_base; /* added to unwrapped sequence numbers: positive, and above the old SSRC's after a change */
     int64_t highest;  /* highest extended sequence number */
-    bool have_sr;    /* the publisher's last sender report */
+    bool have_sr;     /* the publisher's last sender report */
     uint64_t sr_ntp;
     uint32_t sr_rtp;
     ovl_time_t sr_at;
@@ -124,8 +124,8 @@ struct ovl_route_participant {
     uint64_t id;
     ovl_route_sink_t sink;
     bool connected;
-    bool negotiated; /* the first offer was answered */
-    ovl_route_caps_t caps[2]; /* [0] audio, [1] video */
+    bool negotiated;                                  /* the first offer was answered */
+    ovl_route_caps_t caps[2];                         /* [0] audio, [1] video */
     ovl_route_producer_t *producers[OVL_ROUTE_SLOTS]; /* owned */
     ovl_route_consumer_t **consumers;                 /* owned */
     size_t n_consumers, cap_consumers;
@@ -136,15 +136,15 @@ struct ovl_route_participant {
     bool has_remb;
     uint64_t remb_bps; /* its downlink estimate (REMB it sent) */
     ovl_time_t remb_at;
-    ovl_sdp_t *local;  /* owned: the relay's current local description */
-    ovl_sdp_t *offer;  /* owned: the outstanding relay offer, or NULL */
-    bool dirty;        /* changes wait for the next offer */
+    ovl_sdp_t *local; /* owned: the relay's current local description */
+    ovl_sdp_t *offer; /* owned: the outstanding relay offer, or NULL */
+    bool dirty;       /* changes wait for the next offer */
     ovl_time_t offer_retry;
     unsigned next_mid;
     struct {
         char mid[OVL_ROUTE_MID_LEN];
         bool video;
-    } *free_mids; /* owned: retired relay sections that may be refilled */
+    } * free_mids; /* owned: retired relay sections that may be refilled */
     size_t n_free_mids;
 };
 
