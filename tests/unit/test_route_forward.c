@@ -336,8 +336,7 @@ static void test_publisher_rtx(void **state)
     assert_memory_equal(ovl_rtp_payload(&r1), clip.pkts[1].data, clip.pkts[1].len);
 
     /* the same repair again: a duplicate (its SRTP packet index was used) */
-    assert_int_equal(send_rtp_ext(&w, a, &av, true, 8, av.ts, false, -1, rtx, clip.pkts[1].len + 2, 0),
-                     OVL_ERR_REPLAY);
+    assert_int_equal(send_rtp_ext(&w, a, &av, true, 8, av.ts, false, -1, rtx, clip.pkts[1].len + 2, 0), OVL_ERR_REPLAY);
     /* a padding-only RTX probe: counted for transport-cc, forwarded nowhere */
     assert_int_equal(send_rtp_ext(&w, a, &av, true, 9, av.ts, false, -1, NULL, 0, 200), 0);
     /* a payload type the publisher did not negotiate */

@@ -42,12 +42,12 @@ typedef struct peer {
     size_t n_sent, cap_sent;
     uint8_t pool[POOL_BUFS][BUF_CAP];
     bool in_use[POOL_BUFS];
-    bool starve;        /* get_buffer fails */
-    char *offer;        /* the relay's last offer, not answered yet */
-    char *answer;       /* the relay's answer to this peer's first offer */
-    size_t offers;      /* relay offers received */
+    bool starve;         /* get_buffer fails */
+    char *offer;         /* the relay's last offer, not answered yet */
+    char *answer;        /* the relay's answer to this peer's first offer */
+    size_t offers;       /* relay offers received */
     char *offer_log[32]; /* every relay offer received, in order */
-    uint16_t twcc_seq;  /* this peer's transport-wide sequence number */
+    uint16_t twcc_seq;   /* this peer's transport-wide sequence number */
 } peer_t;
 
 typedef struct ev {
@@ -58,6 +58,7 @@ typedef struct ev {
     char track_id[64];
     bool fir, has_previous;
     uint64_t previous, sent, absorbed;
+    ovl_time_t at; /* the fake clock when it came */
 } ev_t;
 
 struct world {
@@ -200,6 +201,7 @@ static inline void on_event(void *ctx, const ovl_route_event_t *e)
     x->type = e->type;
     x->room = e->room;
     x->participant = e->participant;
+    x->at = w->now;
     switch (e->type) {
     case OVL_ROUTE_EV_SDP: {
         peer_t *pe = peer_by_id(w, e->participant);
@@ -432,7 +434,8 @@ static inline void advance(world_t *w, ovl_time_t dt)
 static inline uint32_t announced(const peer_t *sub, uint64_t pub, const char *slot, int which, char *mid)
 {
     char msid[128];
-    snprintf(msid, sizeof(msid), " msid:ovl-%llu ovl-%llu-%s\r\n", (unsigned long long)pub, (unsigned long long)pub, slot);
+    snprintf(msid, sizeof(msid), " msid:ovl-%llu ovl-%llu-%s\r\n", (unsigned long long)pub, (unsigned long long)pub,
+             slot);
     for (size_t k = sub->offers; k-- > 0;) {
         const char *o = sub->offer_log[k], *hit = strstr(o, msid);
         if (!hit)
@@ -512,6 +515,78 @@ static inline size_t count_rtcp(const peer_t *pe, ovl_rtcp_kind_t kind)
     return k.n;
 }
 
+/* Copies of the RTCP messages of one kind a peer received (views into its captured packets). */
+typedef struct msgs {
+    ovl_rtcp_kind_t kind;
+    size_t n;
+    ovl_rtcp_msg_t m[256];
+} msgs_t;
+
+static inline void collect_fn(void *ctx, const ovl_rtcp_msg_t *m)
+{
+    msgs_t *x = ctx;
+    if (m->kind == x->kind && x->n < OVL_ARRAY_LEN(x->m))
+        x->m[x->n++] = *m;
+}
+
+static inline size_t collect(const peer_t *pe, ovl_rtcp_kind_t kind, msgs_t *out)
+{
+    out->kind = kind;
+    out->n = 0;
+    walk_rtcp(pe, collect_fn, out);
+    return out->n;
+}
+
+/* ---- RTCP as browsers send it ---- */
+
+static inline int feed_pli(world_t *w, peer_t *pe, uint32_t media)
+{
+    uint8_t buf[64];
+    ovl_wbuf_t b;
+    ovl_wbuf_init(&b, buf, sizeof(buf));
+    assert_int_equal(ovl_rtcp_build_rr(&b, 1, NULL, 0), 0); /* a compound starts with a report (RFC 3550 §6.1) */
+    assert_int_equal(ovl_rtcp_build_pli(&b, 1, media), 0);
+    return ovl_route_on_rtcp(w->room, pe->p, buf, b.len, w->now);
+}
+
+static inline int feed_fir(world_t *w, peer_t *pe, uint32_t media, uint8_t seq)
+{
+    uint8_t buf[64];
+    ovl_wbuf_t b;
+    ovl_rtcp_fir_entry_t e = {media, seq};
+    ovl_wbuf_init(&b, buf, sizeof(buf));
+    assert_int_equal(ovl_rtcp_build_fir(&b, 1, &e, 1), 0);
+    return ovl_route_on_rtcp(w->room, pe->p, buf, b.len, w->now);
+}
+
+static inline int feed_nack(world_t *w, peer_t *pe, uint32_t media, const uint16_t *lost, size_t n)
+{
+    uint8_t buf[256];
+    ovl_wbuf_t b;
+    ovl_wbuf_init(&b, buf, sizeof(buf));
+    assert_int_equal(ovl_rtcp_build_nack(&b, 1, media, lost, n), 0);
+    return ovl_route_on_rtcp(w->room, pe->p, buf, b.len, w->now);
+}
+
+static inline int feed_remb(world_t *w, peer_t *pe, uint64_t bps, uint32_t media)
+{
+    uint8_t buf[64];
+    ovl_wbuf_t b;
+    ovl_wbuf_init(&b, buf, sizeof(buf));
+    assert_int_equal(ovl_rtcp_build_remb(&b, 1, bps, &media, 1), 0);
+    return ovl_route_on_rtcp(w->room, pe->p, buf, b.len, w->now);
+}
+
+static inline int feed_sr(world_t *w, peer_t *pe, uint32_t ssrc, uint64_t ntp, uint32_t rtp_ts)
+{
+    uint8_t buf[128];
+    ovl_wbuf_t b;
+    ovl_rtcp_sender_info_t si = {ntp, rtp_ts, 10, 1000};
+    ovl_wbuf_init(&b, buf, sizeof(buf));
+    assert_int_equal(ovl_rtcp_build_report(&b, ssrc, &si, NULL, 0, "cname", 5), 0);
+    return ovl_route_on_rtcp(w->room, pe->p, buf, b.len, w->now);
+}
+
 /* ---- RTP as browsers send it ---- */
 
 /* One sending track of a peer: its SSRCs, payload types and extension ids (from its own offer). */
@@ -575,16 +650,31 @@ static inline int send_audio(world_t *w, peer_t *pe, track_t *t, int level)
 /* The tracks of the captured offers (SSRCs, payload types and extension ids as written there). */
 static inline void chromium_tracks(track_t *audio, track_t *video, uint32_t a_ssrc, uint32_t v_ssrc, uint32_t v_rtx)
 {
-    *audio = (track_t){.ssrc = a_ssrc, .pt = 111, .seq = 100, .ts = 4800, .id_level = 1, .id_abs = 2,
-                       .id_twcc = 3, .id_mid = 4, .mid = "0"};
-    *video = (track_t){.ssrc = v_ssrc, .rtx_ssrc = v_rtx, .pt = 96, .rtx_pt = 97, .seq = 30000, .ts = 90000,
-                       .id_abs = 2, .id_twcc = 3, .id_mid = 4, .mid = "1"};
+    *audio = (track_t){.ssrc = a_ssrc,
+                       .pt = 111,
+                       .seq = 100,
+                       .ts = 4800,
+                       .id_level = 1,
+                       .id_abs = 2,
+                       .id_twcc = 3,
+                       .id_mid = 4,
+                       .mid = "0"};
+    *video = (track_t){.ssrc = v_ssrc,
+                       .rtx_ssrc = v_rtx,
+                       .pt = 96,
+                       .rtx_pt = 97,
+                       .seq = 30000,
+                       .ts = 90000,
+                       .id_abs = 2,
+                       .id_twcc = 3,
+                       .id_mid = 4,
+                       .mid = "1"};
 }
 
 /* chromium-offer-av-screen.sdp with its SSRCs changed (a third Chromium participant). */
-static const char *const av_screen_other[] = {"221197464", "221197999", "3620418310", "3620418999", "3276133668",
-                                              "3276133999", "3846447863", "3846447999", "51805253", "51805999",
-                                              NULL};
+static const char *const av_screen_other[] = {"221197464",  "221197999",  "3620418310", "3620418999",
+                                              "3276133668", "3276133999", "3846447863", "3846447999",
+                                              "51805253",   "51805999",   NULL};
 
 /* ---- real VP8 ---- */
 
