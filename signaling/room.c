@@ -198,7 +198,7 @@ static void admit(ovl_room_t *r, participant_t *p)
     j.peer = info_of(p);
     broadcast(r, &j, p);
     if (r->media && r->media->participant_joined)
-        r->media->participant_joined(r->media->ctx, r->meeting.id, p->conn);
+        r->media->participant_joined(r->media->ctx, r->meeting.id, p->conn, p->id);
 }
 
 static int name_ok(const ovl_room_t *r, const char *name)

@@ -43,7 +43,7 @@ typedef struct ovl_media_config {
     /* Numeric address to bind; NULL or "": "::" (IPv6 and IPv4), or 0.0.0.0 when the host has no IPv6. */
     const char *bind;
     /* Addresses announced in candidates, comma or space separated (IPv4 and IPv6); NULL or "": a
-     * specific `bind` address, else the addresses of the machine's up, non-loopback interfaces
+     * specific `bind` address, else the addresses of the machine's running, non-loopback interfaces
      * (IPv6 link-local left out), else 127.0.0.1. */
     const char *public_ips;
     ovl_time_t consent_timeout; /* RFC 7675 consent; 0: 30 s */
