@@ -391,8 +391,8 @@ static void handle_media(ovl_room_t *r, participant_t *p, const ovl_msg_t *msg)
             emit_error(r, p->conn, OVL_E_NEGOTIATION, ref);
             return;
         }
-        p->offered = 1;
         rc = mp->client_offer(mp->ctx, p->conn, msg->sdp);
+        p->offered = rc == 0; /* a refused offer (bad SDP) may be corrected and sent again */
         break;
     case OVL_MSG_ANSWER:
         if (!p->offered || !mp->client_answer) {

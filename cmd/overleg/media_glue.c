@@ -11,9 +11,9 @@ typedef struct glue_wake {
 } glue_wake_t;
 
 struct ovl_glue {
-    ovl_media_t *media;     /* borrowed */
-    ovl_server_t *server;   /* borrowed; NULL until attached */
-    glue_wake_t *wakes;     /* owned, one per worker */
+    ovl_media_t *media;   /* borrowed */
+    ovl_server_t *server; /* borrowed; NULL until attached */
+    glue_wake_t *wakes;   /* owned, one per worker */
 };
 
 static int joined(void *ctx, const char *meeting_id, uint64_t participant, const char *public_id)

@@ -39,7 +39,8 @@ static void interfaces(bool v6_ok, char (*out)[64], size_t max, size_t *n)
     for (int pass = 0; pass < 2; pass++)
         for (struct ifaddrs *i = all; i; i = i->ifa_next) {
             char ip[INET6_ADDRSTRLEN];
-            if (!i->ifa_addr || !(i->ifa_flags & IFF_UP) || !(i->ifa_flags & IFF_RUNNING) || (i->ifa_flags & IFF_LOOPBACK))
+            if (!i->ifa_addr || !(i->ifa_flags & IFF_UP) || !(i->ifa_flags & IFF_RUNNING) ||
+                (i->ifa_flags & IFF_LOOPBACK))
                 continue;
             if (pass == 0 && i->ifa_addr->sa_family == AF_INET) {
                 inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, ip, sizeof(ip));

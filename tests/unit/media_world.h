@@ -40,9 +40,9 @@ typedef struct mw_client {
     ovl_dtls_cert_t *cert;
     ovl_transport_t *t;
     char ufrag[16], pwd[32];
-    bool silent;       /* stops reading its socket and running its timers (a killed browser) */
-    bool auto_answer;  /* answers relay offers at once */
-    char *answer;      /* the relay's answer */
+    bool silent;      /* stops reading its socket and running its timers (a killed browser) */
+    bool auto_answer; /* answers relay offers at once */
+    char *answer;     /* the relay's answer */
     char *offers[MW_MAX_OFFERS];
     size_t n_offers, n_answered;
     char relay_ufrag[OVL_SDP_ICE_LEN], relay_pwd[OVL_SDP_ICE_LEN];
@@ -195,8 +195,9 @@ static inline char *mw_client_offer(const mw_client_t *c)
     o = mw_subst(o, "a=ice-ufrag:ISzb", "a=ice-ufrag:@U@");
     o = mw_subst(o, "@U@", c->ufrag);
     o = mw_subst(o, "bXTopi0ZIafeG+ehtorQeg73", c->pwd);
-    o = mw_subst(o, "sha-256 58:C4:CE:1D:C6:EF:AC:AD:36:EE:66:C2:3C:42:FE:84:A8:AB:89:89:7D:63:5D:2B:39:7B:36:C0:24:EF:1F:F0",
-                 ovl_dtls_cert_fingerprint_text(c->cert));
+    o = mw_subst(
+        o, "sha-256 58:C4:CE:1D:C6:EF:AC:AD:36:EE:66:C2:3C:42:FE:84:A8:AB:89:89:7D:63:5D:2B:39:7B:36:C0:24:EF:1F:F0",
+        ovl_dtls_cert_fingerprint_text(c->cert));
     return o;
 }
 

@@ -252,10 +252,15 @@ static void test_file_loading(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults_are_valid),          cmocka_unit_test(test_file_syntax),
-        cmocka_unit_test(test_errors_name_the_key),         cmocka_unit_test(test_environment_overrides),
-        cmocka_unit_test(test_cross_key_validation),        cmocka_unit_test(test_durations),
-        cmocka_unit_test(test_example_documents_every_key), cmocka_unit_test(test_media_keys), cmocka_unit_test(test_file_loading),
+        cmocka_unit_test(test_defaults_are_valid),
+        cmocka_unit_test(test_file_syntax),
+        cmocka_unit_test(test_errors_name_the_key),
+        cmocka_unit_test(test_environment_overrides),
+        cmocka_unit_test(test_cross_key_validation),
+        cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_example_documents_every_key),
+        cmocka_unit_test(test_media_keys),
+        cmocka_unit_test(test_file_loading),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -78,7 +78,7 @@ static void test_answer_is_ice_lite_and_connects(void **state)
     /* The relay receives the client's sending sections (answered recvonly). */
     assert_non_null(strstr(a->answer, "a=recvonly\r\n"));
     assert_int_equal(ovl_transport_profile(a->t), OVL_SRTP_AEAD_AES_128_GCM); /* GCM preferred */
-    mw_pump(&w, 500); /* a stats tick */
+    mw_pump(&w, 500);                                                         /* a stats tick */
     ovl_media_stats_t st, sum = {0};
     for (size_t i = 0; i < ovl_media_worker_count(w.m); i++) {
         ovl_media_stats(w.m, i, &st);

@@ -23,7 +23,7 @@ typedef struct rec {
     /* media port calls */
     int joined, left, ended, offers, answers, restarts;
     int offer_rc;
-    uint64_t joined_conn;  /* the last participant_joined call */
+    uint64_t joined_conn; /* the last participant_joined call */
     char joined_id[16];
 } rec_t;
 
@@ -434,6 +434,13 @@ static void test_negotiation_through_media_port(void **state)
     reset(&f->rec);
     handle(f, 3, (ovl_msg_t){.type = OVL_MSG_OFFER, .sdp = "garbage"});
     assert_string_equal(field(got(&f->rec, 3, "error"), "code"), "bad-message");
+    /* A refused offer may be corrected and sent again (it was never accepted). */
+    f->rec.offer_rc = 0;
+    reset(&f->rec);
+    int before = f->rec.offers;
+    handle(f, 3, (ovl_msg_t){.type = OVL_MSG_OFFER, .sdp = "v=0 corrected"});
+    assert_null(got(&f->rec, 3, "error"));
+    assert_int_equal(f->rec.offers, before + 1);
     done(f);
 }
 
