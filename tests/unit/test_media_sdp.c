@@ -44,7 +44,8 @@ static void test_credentials(void **state)
     assert_int_equal(strlen(u1), OVL_MEDIA_UFRAG_LEN);
     assert_int_equal(strlen(p1), OVL_MEDIA_PWD_LEN);
     assert_true(OVL_MEDIA_UFRAG_LEN >= 4 && OVL_MEDIA_PWD_LEN >= 22);
-    assert_int_equal(strspn(u1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"), OVL_MEDIA_UFRAG_LEN);
+    assert_int_equal(strspn(u1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"),
+                     OVL_MEDIA_UFRAG_LEN);
     assert_int_equal(strspn(p1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"), OVL_MEDIA_PWD_LEN);
     assert_string_not_equal(u1, u2);
     assert_string_not_equal(p1, p2);
@@ -245,9 +246,9 @@ static void test_mapped_addresses(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_credentials),    cmocka_unit_test(test_offer_params),
-        cmocka_unit_test(test_rewrite),        cmocka_unit_test(test_rewrite_router_offer),
-        cmocka_unit_test(test_restart_offer),  cmocka_unit_test(test_addresses),
+        cmocka_unit_test(test_credentials),      cmocka_unit_test(test_offer_params),
+        cmocka_unit_test(test_rewrite),          cmocka_unit_test(test_rewrite_router_offer),
+        cmocka_unit_test(test_restart_offer),    cmocka_unit_test(test_addresses),
         cmocka_unit_test(test_mapped_addresses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
