@@ -29,7 +29,7 @@
 #include "relay/proto/sdp.h"
 #include "relay/transport/transport.h"
 
-#define MW_MAX_CLIENTS 6
+#define MW_MAX_CLIENTS 12
 #define MW_MAX_OFFERS  16
 #define MW_PATH        1 /* the client's socket */
 
