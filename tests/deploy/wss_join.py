@@ -45,16 +45,23 @@ class Conn:
     def __init__(self, sock):
         self.sock, self.buf = sock, b""
 
+    def fill(self, deadline):
+        """Appends what the socket has to the buffer (waiting until the deadline)."""
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        self.sock.settimeout(left)
+        try:
+            chunk = self.sock.recv(65536)
+        except socket.timeout:
+            raise TimeoutError from None
+        if not chunk:
+            raise ConnectionError("connection closed without a close frame")
+        self.buf += chunk
+
     def need(self, n, deadline):
         while len(self.buf) < n:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError
-            self.sock.settimeout(left)
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("connection closed without a close frame")
-            self.buf += chunk
+            self.fill(deadline)
         out, self.buf = self.buf[:n], self.buf[n:]
         return out
 
@@ -101,7 +108,7 @@ def main():
     c = Conn(sock)
     deadline = time.monotonic() + a.timeout
     while b"\r\n\r\n" not in c.buf:
-        c.buf += c.need(1, deadline)
+        c.fill(deadline)
     head, _, c.buf = c.buf.partition(b"\r\n\r\n")
     status = head.split(b"\r\n")[0].decode(errors="replace")
     if " 101 " not in status + " ":
