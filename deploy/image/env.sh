@@ -11,7 +11,11 @@
 # The Debian base image is the one exception: its root filesystem tarball is cached per machine
 # (see base-image.sh) and re-imported into a fresh storage in a few seconds.
 
-: "${OVL_BUILD_DIR:=build}"
+# OVL_BUILD_DIR is required: a default relative to the current directory would scatter storage.
+if [ -z "${OVL_BUILD_DIR:-}" ]; then
+    echo "env.sh: set OVL_BUILD_DIR to the build folder first: OVL_BUILD_DIR=build . deploy/image/env.sh" >&2
+    return 1 2>/dev/null || exit 1
+fi
 mkdir -p "$OVL_BUILD_DIR"
 OVL_CONTAINERS=$(cd "$OVL_BUILD_DIR" && pwd)/containers
 mkdir -p "$OVL_CONTAINERS/storage" "$OVL_CONTAINERS/run" "$OVL_CONTAINERS/tmp"
