@@ -11,7 +11,7 @@
  *   2-byte RFC 4571 length of ICE-TCP framing, a TURN ChannelData header.
  * - OVL_POOL_DATA bytes is the largest datagram received; anything longer is dropped.
  * - The tailroom is where SRTP protect writes its trailer (auth tag, MKI) after the payload.
- *   OVL_POOL_TAILROOM is a placeholder until the SRTP wrapper exports its exact maximum overhead.
+ *   OVL_POOL_TAILROOM is the SRTP wrapper's maximum overhead, so any buffer can be protected in place.
  *
  * A packet has a reference count so one received packet can be handed to several users (the
  * send queue, a retransmission buffer) without copying: ovl_pool_get returns it with one
@@ -26,10 +26,11 @@
 #include <stdint.h>
 
 #include "relay/proto/base.h"
+#include "relay/proto/srtp.h"
 
 #define OVL_POOL_HEADROOM 128u
 #define OVL_POOL_DATA     2048u
-#define OVL_POOL_TAILROOM 64u /* TODO(srtp): the SRTP wrapper's maximum trailer */
+#define OVL_POOL_TAILROOM ((size_t)OVL_SRTP_MAX_OVERHEAD)
 #define OVL_POOL_BUF      (OVL_POOL_HEADROOM + OVL_POOL_DATA + OVL_POOL_TAILROOM)
 
 typedef struct ovl_pool ovl_pool_t;

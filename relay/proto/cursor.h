@@ -59,7 +59,7 @@ static inline int ovl_get_u32(const uint8_t **p, const uint8_t *end, uint32_t *v
 
 static inline int ovl_get_u64(const uint8_t **p, const uint8_t *end, uint64_t *v)
 {
-    uint32_t hi, lo;
+    uint32_t hi = 0, lo = 0;
     if (ovl_left(*p, end) < 8)
         return OVL_ERR_PARSE;
     ovl_get_u32(p, end, &hi);
