@@ -20,7 +20,14 @@ tag=${1:-overleg:latest}
 # stage's apt-get reaches the Debian mirror (the default would create a host bridge).
 # --pull=never: the base is the local debian:bookworm-slim. --format docker: keeps HEALTHCHECK,
 # which the OCI image format has no field for.
-buildah bud --isolation chroot --network host --pull=never --layers --format docker \
-    --ignorefile "$root/deploy/Dockerfile.dockerignore" --build-arg "JOBS=${OVL_JOBS:-2}" \
-    -f "$root/deploy/Dockerfile" -t "$tag" "$root" >&2
+bud() {
+    buildah bud --isolation chroot --network host --pull=never --layers --format docker \
+        --ignorefile "$root/deploy/Dockerfile.dockerignore" --build-arg "JOBS=${OVL_JOBS:-2}" \
+        -f "$root/deploy/Dockerfile" "$@" "$root"
+}
+bud -t "$tag" >&2
+# Keep the layer cache, drop what older builds left: tag the build stage (every step is cached,
+# so this takes a second) and remove untagged images, which are then only superseded layers.
+bud --target build -t localhost/overleg-build:cache >/dev/null 2>&1
+podman image prune -f >/dev/null
 podman image inspect --format '{{.Id}}' "$tag"
