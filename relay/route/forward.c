@@ -79,6 +79,8 @@ static ovl_route_producer_t *bind_by_mid(ovl_route_participant_t *p, const ovl_r
                                          bool *is_rtx, ovl_time_t now)
 {
     *is_rtx = false;
+    if (rtp->ssrc == 0)
+        return NULL; /* 0 means "not known yet" here */
     for (size_t i = 0; s->mid && i < OVL_ROUTE_SLOTS; i++) {
         ovl_route_producer_t *pr = p->producers[i];
         if (!pr || strlen(pr->mid) != s->mid_len || memcmp(pr->mid, s->mid, s->mid_len) != 0)
