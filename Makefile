@@ -15,8 +15,12 @@ C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 
 all: build
 
+# Optional package groups of deploy/install-deps.sh: the tests need Chromium (browser).
+DEPS_GROUPS ?=
+test test-sanitize: DEPS_GROUPS = browser
+
 deps:
-	@./deploy/install-deps.sh
+	@OVERLEG_DEPS="$(DEPS_GROUPS)" ./deploy/install-deps.sh
 
 build/CMakeCache.txt:
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo

@@ -101,7 +101,6 @@ int ovl_vp8_packetizer_next(ovl_vp8_packetizer_t *pk, uint8_t *out, size_t cap, 
 typedef struct slot {
     uint32_t timestamp;
     uint32_t len; /* payload octets stored, descriptor included */
-    uint16_t seq;
     uint8_t desc_len;
     bool used, marker, frame_start, keyframe, filler;
 } slot_t;
@@ -259,7 +258,6 @@ int ovl_vp8_depacketizer_push(ovl_vp8_depacketizer_t *d, uint16_t seq, bool mark
         return OVL_ERR_REPLAY;
     }
     s->used = true;
-    s->seq = seq;
     s->timestamp = timestamp;
     s->marker = marker;
     s->filler = len == 0;

@@ -20,6 +20,17 @@ for extra in ${OVERLEG_DEPS:-}; do
     esac
 done
 
+# npm packages of the browser tests (playwright-core drives Debian's Chromium), pinned by
+# tests/browser/package-lock.json, installed into tests/browser/node_modules.
+install_npm() {
+    case " ${OVERLEG_DEPS:-} " in *" browser "*) ;; *) return 0 ;; esac
+    dir=$(dirname "$0")/../tests/browser
+    [ -f "$dir/package-lock.json" ] || return 0
+    [ -d "$dir/node_modules/playwright-core" ] && return 0
+    echo "install-deps: installing npm packages for the browser tests"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+}
+
 missing=""
 for p in $PKGS; do
     # Node.js may come from elsewhere than Debian; a working `node`/`npm` is enough.
@@ -30,7 +41,10 @@ for p in $PKGS; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
     [ "$status" = "install ok installed" ] || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+    install_npm
+    exit 0
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "install-deps: missing packages:$missing" >&2
@@ -42,3 +56,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
+install_npm

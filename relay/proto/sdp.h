@@ -379,7 +379,8 @@ extern const char *const ovl_sdp_default_extmaps[];
  *    rid/simulcast offered as send are answered as recv;
  *  - anything else (data channels, other codecs only, no rtcp-mux, port 0 in the offer): rejected with port 0.
  * The answer is ICE-lite (a=ice-lite), setup:passive, carries ICE credentials and the fingerprint in every
- * accepted section and the relay's candidates plus a=end-of-candidates in the first one (the BUNDLE tag).
+ * accepted section and the relay's candidates plus a=end-of-candidates in the first one (the BUNDLE tag). It has
+ * no a=ice-options (a lite agent does not trickle) and no a=extmap-allow-mixed (one-byte header extensions only).
  * OVL_ERR_ARG for bad local parameters; OVL_ERR_UNSUPPORTED when the offer cannot be answered at all (no DTLS
  * fingerprint or ICE credentials, setup:passive, an ICE-lite offerer). *answer_out is freed with ovl_sdp_free.
  */

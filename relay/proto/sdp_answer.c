@@ -181,7 +181,7 @@ static void answer_simulcast(ovl_sdp_media_t *am, const ovl_sdp_media_t *om)
         memcpy(r->id, om->rids[i].id, sizeof(r->id));
         r->send = false;
     }
-    if (om->simulcast && om->simulcast->send.n_streams && am->simulcast) {
+    if (am->simulcast) {
         am->simulcast->recv = om->simulcast->send;
         am->simulcast->recv_first = true;
     }
@@ -217,7 +217,7 @@ static int accept_section(ovl_sdp_media_t *am, const ovl_sdp_t *offer, const ovl
     if ((ret = answer_codecs(am, om, local)) != 0)
         return ret;
     if (am->dir == OVL_SDP_DIR_RECVONLY) {
-        if (om->simulcast && !(am->simulcast = calloc(1, sizeof(*am->simulcast))))
+        if (om->simulcast && om->simulcast->send.n_streams && !(am->simulcast = calloc(1, sizeof(*am->simulcast))))
             return OVL_ERR_NOMEM;
         answer_simulcast(am, om);
     }

@@ -149,6 +149,20 @@ static void test_answer_simulcast(void **state)
     char *text = write_text(ans, NULL);
     assert_non_null(strstr(text, "\r\na=rid:q recv\r\na=rid:h recv\r\na=rid:f recv\r\na=simulcast:recv q;h;f\r\n"));
     free(text);
+
+    /* An offer that only wants to receive simulcast gets no a=simulcast back (the relay sends one stream). */
+    ovl_sdp_t *offer = parse_file("chromium-offer-simulcast.sdp");
+    ovl_sdp_simulcast_t *sc = offer->media[1].simulcast;
+    sc->recv = sc->send;
+    sc->send.n_streams = 0;
+    sc->recv_first = true;
+    offer->media[1].n_rids = 0;
+    ovl_sdp_free(ans);
+    assert_int_equal(ovl_sdp_answer_build(offer, &local, &ans), 0);
+    assert_null(ans->media[1].simulcast);
+    assert_int_equal(ans->media[1].n_rids, 0);
+    assert_round_trip(ans, "simulcast recv offer");
+    ovl_sdp_free(offer);
     ovl_sdp_free(ans);
 
     /* Firefox 60: VP8 at pt 120 without RTX; extmap 4/sendonly answered 4/recvonly (RFC 8285 §6). */

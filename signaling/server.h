@@ -1,0 +1,52 @@
+/*
+ * The signaling server: libwebsockets glue on one TCP port (see listener.h) serving HTTPS (the
+ * embedded web client, the REST API, /healthz, /readyz, /metrics) and WSS (the JSON protocol of
+ * PROTOCOL.md, handled by the hub). Single-threaded: everything runs on the lws event loop.
+ */
+#ifndef OVL_SERVER_H
+#define OVL_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "signaling/config.h"
+#include "signaling/log.h"
+#include "signaling/media_port.h"
+#include "signaling/store.h"
+
+typedef struct ovl_server ovl_server_t;
+
+/**
+ * Binds the port, loads TLS (cfg->tls_cert/key, or the self-signed pair in the data dir), and
+ * sets up the hub. `cfg` is copied; `log`, `store` and `media` (may be NULL) are borrowed and
+ * must outlive the server. 0 or a negative OVL_ERR_* with `err` (one line).
+ */
+int ovl_server_new(const ovl_config_t *cfg, ovl_log_t *log, ovl_store_t *store, const uint8_t secret[OVL_SECRET_BYTES],
+                   const ovl_media_port_t *media, ovl_server_t **out, char *err, size_t cap);
+
+/** The port it listens on (the real one when the configuration asked for port 0). */
+uint16_t ovl_server_port(const ovl_server_t *s);
+
+/**
+ * Runs the event loop until a drain (ovl_server_request_drain) has finished: every WebSocket is
+ * closed or drain_time has passed. Returns 0.
+ */
+int ovl_server_run(ovl_server_t *s);
+
+/**
+ * Asks for a drain: stop accepting, refuse joins, tell participants, close. Async-signal-safe
+ * (sets a flag and wakes the loop), so a SIGTERM handler may call it.
+ */
+void ovl_server_request_drain(ovl_server_t *s);
+
+/** Delivers a media-plane event on the signaling thread (see media_port.h). */
+void ovl_server_media_event(ovl_server_t *s, const ovl_media_event_t *ev);
+
+/** Installs the handler for non-TLS, non-HTTP connections on the port (ICE-TCP); NULL closes them. */
+void ovl_server_set_raw_tcp_handler(ovl_server_t *s,
+                                    void (*on_raw_tcp)(void *ud, int fd, const uint8_t *first, size_t len), void *ud);
+
+/** Stops and frees everything (open connections are closed). NULL is fine. */
+void ovl_server_free(ovl_server_t *s);
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * Integration-test harness: runs the real `overleg` binary (OVL_OVERLEG_BIN) on 127.0.0.1 with a
+ * free port chosen by the kernel (listen port 0, read back from its first stdout line) and a
+ * fresh data directory; runs CLI commands against the same data directory; stops it with SIGTERM.
+ */
+#ifndef OVL_HARNESS_H
+#define OVL_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define OVL_IT_API_KEY "integration-test-api-key-0123456789"
+
+typedef struct ovl_srv {
+    pid_t pid;
+    uint16_t port;
+    char dir[128];      /* temporary directory, removed by ovl_srv_cleanup */
+    char data_dir[192]; /* dir/data */
+    char log_path[192]; /* dir/server.log: the server's stderr */
+    char stdout_text[4096];
+    const char *const *env; /* extra "KEY=VALUE" for the server and CLI, NULL-terminated; borrowed */
+} ovl_srv_t;
+
+/** Makes the temporary directory; `env` (may be NULL) is kept for every start and CLI call. 0 or -1. */
+int ovl_srv_init(ovl_srv_t *s, const char *const *env);
+
+/** Starts `overleg serve` and waits (up to 60 s) for its "listening on port N" line. 0 or -1. */
+int ovl_srv_start(ovl_srv_t *s);
+
+/**
+ * Sends SIGTERM and waits up to `timeout_ms` for the exit. Returns 0 when it exited, with
+ * *status the wait status; -1 on timeout (the process is then killed).
+ */
+int ovl_srv_stop(ovl_srv_t *s, int timeout_ms, int *status);
+
+/** Kills a still-running server and removes the temporary directory. */
+void ovl_srv_cleanup(ovl_srv_t *s);
+
+/**
+ * Runs `overleg ARGS... (NULL-terminated)` with the server's environment; its stdout goes to
+ * `out` (NUL-terminated, capacity `cap`). Returns the exit code, or -1.
+ */
+int ovl_cli(const ovl_srv_t *s, char *out, size_t cap, ...);
+
+/** Splits https://host:port/m/MEETING#t=TOKEN into meeting and token. 0 or -1. */
+int ovl_link_split(const char *link, char *meeting, size_t mcap, char *token, size_t tcap);
+
+/** Creates a meeting with the CLI (--json) and returns its links' parts. Extra args NULL-terminated. 0 or -1. */
+int ovl_make_meeting(const ovl_srv_t *s, char *meeting, char *host_token, char *guest_token, ...);
+
+/** Connects a raw TCP socket to 127.0.0.1:port. The fd or -1. */
+int ovl_tcp_connect(uint16_t port);
+
+/** 1 when the peer closes `fd` within `timeout_ms` (reads and discards anything it sends). */
+int ovl_tcp_wait_closed(int fd, int timeout_ms);
+
+#endif
