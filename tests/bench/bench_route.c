@@ -23,17 +23,16 @@
 #define RUNS    5
 #define MAX_SUB 48
 
-#define FP                                                                                                             \
-    "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99"
+#define FP "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99"
 #define TRANSPORT                                                                                                      \
-    "c=IN IP4 0.0.0.0\r\na=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=fingerprint:sha-256 " FP     \
+    "c=IN IP4 0.0.0.0\r\na=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=fingerprint:sha-256 " FP          \
     "\r\na=setup:actpass\r\na=rtcp-mux\r\n"
 #define EXTS                                                                                                           \
     "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n"                                        \
     "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n"                         \
     "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
 #define VIDEO_CODECS                                                                                                   \
-    "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 goog-remb\r\na=rtcp-fb:96 transport-cc\r\na=rtcp-fb:96 ccm fir\r\n"        \
+    "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 goog-remb\r\na=rtcp-fb:96 transport-cc\r\na=rtcp-fb:96 ccm fir\r\n"         \
     "a=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\na=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n"
 
 /* The publisher: opus and VP8 + RTX, sendrecv. */
@@ -45,11 +44,10 @@ static const char publisher_offer[] =
     "a=ssrc-group:FID 2222 3333\r\na=ssrc:2222 cname:pub\r\na=ssrc:3333 cname:pub\r\n";
 
 /* A receiver: one audio and one video transceiver, recvonly. */
-static const char subscriber_offer[] = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n"
-                                       "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n" TRANSPORT "a=mid:0\r\n" EXTS
-                                       "a=recvonly\r\na=rtpmap:111 opus/48000/2\r\n"
-                                       "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\n" TRANSPORT
-                                       "a=mid:1\r\n" EXTS "a=recvonly\r\n" VIDEO_CODECS;
+static const char subscriber_offer[] =
+    "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n" TRANSPORT "a=mid:0\r\n" EXTS "a=recvonly\r\na=rtpmap:111 opus/48000/2\r\n"
+    "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\n" TRANSPORT "a=mid:1\r\n" EXTS "a=recvonly\r\n" VIDEO_CODECS;
 
 typedef struct sink {
     uint8_t buf[OVL_ROUTE_MAX_PACKET + OVL_SRTP_MAX_OVERHEAD];
@@ -129,8 +127,12 @@ static ovl_route_room_t *make_room(size_t n_sub, ovl_time_t now)
 {
     ovl_route_room_config_t cfg = {.id = 1, .seed = 7, .max_participants = n_sub + 1, .on_event = on_event};
     ovl_sdp_candidate_t cand = {.foundation = "1", .component = 1, .priority = 1, .address = "192.0.2.1", .port = 9};
-    ovl_sdp_local_t local = {.ice_ufrag = "eqg7", .ice_pwd = "5jnH53D+n3m0+HsjEtJyjSng", .session_id = 1,
-                             .session_version = 2, .candidates = &cand, .n_candidates = 1};
+    ovl_sdp_local_t local = {.ice_ufrag = "eqg7",
+                             .ice_pwd = "5jnH53D+n3m0+HsjEtJyjSng",
+                             .session_id = 1,
+                             .session_version = 2,
+                             .candidates = &cand,
+                             .n_candidates = 1};
     ovl_route_room_t *room;
     if (ovl_route_room_new(&cfg, &room) != 0)
         return NULL;

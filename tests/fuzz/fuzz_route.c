@@ -8,8 +8,9 @@
  *   2  timers: the clock moves by bytes[0] * 10 ms, then ovl_route_on_timeout
  *   3  RTCP from it about one of its consumers: bytes[0] picks the consumer's SSRC, which is
  *      written over the media SSRC field (offset 8) of the compound in bytes[1..]
- * Every record also moves the clock by 1 ms, then due timers run. Oracle: timers settle (no busy loop); everything the relay writes parses (RTP with
- * ovl_rtp_parse, RTCP compounds walk to their end) and fits its buffer with SRTP tailroom.
+ * Every record also moves the clock by 1 ms, then due timers run. Oracle: timers settle (no busy loop); everything the
+ * relay writes parses (RTP with ovl_rtp_parse, RTCP compounds walk to their end) and fits its buffer with SRTP
+ * tailroom.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,10 +31,9 @@
             __builtin_trap();                                                                                          \
     } while (0)
 
-#define FP                                                                                                             \
-    "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99"
+#define FP "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99"
 #define TRANSPORT                                                                                                      \
-    "c=IN IP4 0.0.0.0\r\na=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=fingerprint:sha-256 " FP     \
+    "c=IN IP4 0.0.0.0\r\na=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=fingerprint:sha-256 " FP          \
     "\r\na=setup:actpass\r\n"
 #define EXTS                                                                                                           \
     "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n"                                        \
@@ -154,8 +154,12 @@ static void setup(void)
 {
     ovl_route_room_config_t cfg = {.id = 1, .seed = 1, .max_participants = 2, .on_event = on_event};
     ovl_sdp_candidate_t cand = {.foundation = "1", .component = 1, .priority = 1, .address = "192.0.2.1", .port = 9};
-    ovl_sdp_local_t local = {.ice_ufrag = "eqg7", .ice_pwd = "5jnH53D+n3m0+HsjEtJyjSng", .session_id = 1,
-                             .session_version = 2, .candidates = &cand, .n_candidates = 1};
+    ovl_sdp_local_t local = {.ice_ufrag = "eqg7",
+                             .ice_pwd = "5jnH53D+n3m0+HsjEtJyjSng",
+                             .session_id = 1,
+                             .session_version = 2,
+                             .candidates = &cand,
+                             .n_candidates = 1};
     ovl_route_sink_t sink = {get_buffer, send_rtp, send_rtcp, put_buffer, NULL};
     char offer[8192];
     CHECK(ovl_route_room_new(&cfg, &room) == 0);
