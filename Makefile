@@ -32,7 +32,8 @@ run: build
 	./build/overleg serve
 
 test: build
-	ctest --test-dir build --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+	@# -V: every cmocka case (each RFC vector by name) shows in the log, not only the suites.
+	ctest --test-dir build -V -j $(JOBS) $(CTEST_ARGS)
 
 build-sanitize/CMakeCache.txt:
 	cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DOVL_SANITIZE=ON
