@@ -79,6 +79,8 @@ static ovl_route_producer_t *bind_by_mid(ovl_route_participant_t *p, const ovl_r
                                          bool *is_rtx, ovl_time_t now)
 {
     *is_rtx = false;
+    if (rtp->ssrc == 0)
+        return NULL; /* 0 means "not known yet" here */
     for (size_t i = 0; s->mid && i < OVL_ROUTE_SLOTS; i++) {
         ovl_route_producer_t *pr = p->producers[i];
         if (!pr || strlen(pr->mid) != s->mid_len || memcmp(pr->mid, s->mid, s->mid_len) != 0)
@@ -216,7 +218,19 @@ static void fan_out(ovl_route_producer_t *pr, const ovl_route_pkt_t *pkt, ovl_ti
     }
 }
 
-/* Fills the normalised packet; false when the payload type is not the negotiated one. */
+/*
+ * Fills the normalised packet; false when the payload type is not the negotiated one.
+ * An RTX packet (RFC 4588 §4) carries the original sequence number ahead of the original payload:
+ *
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *  |                         RTP Header                            |
+ *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *  |            OSN                |                               |
+ *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+                               |
+ *  |                  Original RTP Packet Payload                  |
+ */
 static bool unwrap_packet(ovl_route_producer_t *pr, const ovl_rtp_t *rtp, bool is_rtx, ovl_route_pkt_t *pkt)
 {
     const ovl_route_caps_t *caps = &pr->owner->caps[pr->video];

@@ -107,8 +107,10 @@ void ovl_route_kf_run(ovl_route_producer_t *pr, ovl_time_t now)
     ovl_route_schedule(room, next_retry);
     if (!pr->kf.pending)
         return;
-    if (pr->ssrc && pr->owner->connected && window_open(pr, now))
+    if (!pr->ssrc || !pr->owner->connected)
+        return; /* binding the SSRC or connecting the publisher brings it back here */
+    if (window_open(pr, now))
         send_request(pr, pr->kf.pending_fir, now);
-    else if (pr->owner->connected && pr->kf.ever_sent)
+    else
         ovl_route_schedule(room, pr->kf.last_sent + room->keyframe_gap);
 }

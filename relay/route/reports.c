@@ -15,6 +15,11 @@
  *    extrapolated from the publisher's own last SR (the same mapping for its audio and video:
  *    lip sync survives the relay) or, before any SR, from the last forwarded packet;
  *  - NACKs upstream for packets a subscriber asked for that the relay does not have.
+ *
+ * Downlink estimates come from subscribers' REMB only. The relay writes abs-send-time but no
+ * transport-wide sequence number into what it sends, so a Chromium subscriber runs its receive-side
+ * estimator and reports REMB (goog-remb is in every answer) instead of transport-cc feedback, which
+ * would need a send-side estimator here. Transport-cc feedback a subscriber sends anyway is ignored.
  */
 #include <string.h>
 

@@ -146,8 +146,8 @@ static void test_changes_are_batched(void **state)
     peer_offer(&w, c, "chromium-offer-av-screen.sdp", av_screen_other);
     assert_int_equal(a->offers, 2); /* C's tracks, outstanding */
     peer_t *d = peer_add(&w, 4);
-    const char *const other2[] = {"221197464", "221197111", "3620418310", "3620418111", "3276133668", "3276133111",
-                                  "3846447863", "3846447111", "51805253", "51805111", NULL};
+    const char *const other2[] = {"221197464",  "221197111",  "3620418310", "3620418111", "3276133668", "3276133111",
+                                  "3846447863", "3846447111", "51805253",   "51805111",   NULL};
     peer_offer(&w, d, "chromium-offer-av-screen.sdp", other2);
     peer_leave(&w, c);
     assert_int_equal(a->offers, 2); /* nothing more while one is out */

@@ -142,8 +142,13 @@ static void test_rtx_buffer(void **state)
         payload[i] = (uint8_t)i;
     assert_int_equal(ovl_route_rtx_new(100, &b), OVL_ERR_ARG);
     assert_int_equal(ovl_route_rtx_new(16, &b), 0);
-    ovl_route_pkt_t p = {.ext_seq = (1ll << 32) + 65535, .ts = 77, .marker = true, .payload = payload,
-                         .payload_len = 700, .pad_len = 4, .n_ext = 1};
+    ovl_route_pkt_t p = {.ext_seq = (1ll << 32) + 65535,
+                         .ts = 77,
+                         .marker = true,
+                         .payload = payload,
+                         .payload_len = 700,
+                         .pad_len = 4,
+                         .n_ext = 1};
     p.ext[0] = (ovl_route_ext_val_t){OVL_ROUTE_EXT_VIDEO_ORIENTATION, 1, &orient};
     assert_int_equal(ovl_route_rtx_put(b, &p), 0);
     assert_int_equal(ovl_route_rtx_put(b, &p), OVL_ERR_REPLAY);
