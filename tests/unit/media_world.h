@@ -61,6 +61,7 @@ typedef struct mw {
     mw_client_t *c[MW_MAX_CLIENTS];
     size_t n;
     unsigned speaker_events;
+    uint64_t speaker; /* the last active speaker */
 } mw_t;
 
 /* ---- the plane -------------------------------------------------------------------------------------- */
@@ -329,6 +330,7 @@ static inline void mw_on_event(const ovl_media_out_t *ev, void *ctx)
         break;
     case OVL_MEDIA_OUT_ACTIVE_SPEAKER:
         w->speaker_events++;
+        w->speaker = ev->participant;
         break;
     }
 }
@@ -431,11 +433,13 @@ static inline mw_client_t *mw_connect(mw_t *w, const char *meeting, uint64_t id)
     return c;
 }
 
-/* An audio RTP packet as the captured offer's sender would send it (RFC 3550 §5.1; PT 111 opus). */
+/* An audio RTP packet as the captured offer's sender would send it (RFC 3550 §5.1; PT 111 opus) with
+ * an RFC 6464 audio level of -10 dBov (voice) in a one-byte header extension (RFC 8285 §4.2, id 1
+ * as the offer's a=extmap says), and 40 payload bytes. */
 static inline int mw_send_audio(mw_client_t *c, uint16_t seq)
 {
     uint8_t buf[256 + OVL_SRTP_MAX_OVERHEAD];
-    buf[0] = 0x80;
+    buf[0] = 0x90; /* V=2, X=1 */
     buf[1] = 111;
     buf[2] = (uint8_t)(seq >> 8);
     buf[3] = (uint8_t)seq;
@@ -444,9 +448,11 @@ static inline int mw_send_audio(mw_client_t *c, uint16_t seq)
         buf[4 + i] = (uint8_t)(ts >> (24 - 8 * i));
         buf[8 + i] = (uint8_t)(ssrc >> (24 - 8 * i));
     }
+    const uint8_t ext[8] = {0xbe, 0xde, 0x00, 0x01, 0x10, 0x80 | 10, 0x00, 0x00};
+    memcpy(buf + 12, ext, sizeof(ext));
     for (size_t i = 0; i < 40; i++)
-        buf[12 + i] = (uint8_t)(0xa0 + i + (uint8_t)c->id);
-    size_t len = 52;
+        buf[20 + i] = (uint8_t)(0xa0 + i + (uint8_t)c->id);
+    size_t len = 60;
     return ovl_transport_send_rtp(c->t, buf, &len, sizeof(buf));
 }
 

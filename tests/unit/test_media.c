@@ -98,7 +98,7 @@ static void test_answer_is_ice_lite_and_connects(void **state)
 
 /* RFC 3550 §7 (translator): an RTP packet from one client reaches the other client of the same
  * meeting decrypted, rewritten to the SSRC the relay announced for it (a=msid:<public id> audio),
- * and never a client of another meeting. */
+ * and never a client of another meeting; its RFC 6464 levels make it the active speaker. */
 static void test_rtp_forwarded_within_the_room_only(void **state)
 {
     (void)state;
@@ -121,9 +121,13 @@ static void test_rtp_forwarded_within_the_room_only(void **state)
     assert_int_equal(b->last_payload_len, 40);
     for (size_t i = 0; i < 40; i++)
         assert_int_equal(b->last_payload[i], (uint8_t)(0xa0 + i + 1));
-    for (int i = 0; i < 20; i++)
+    /* RFC 6464 levels of voice from a alone: a becomes the meeting's active speaker. */
+    for (int i = 0; i < 200 && w.speaker_events == 0; i++) {
         mw_send_audio(a, r.seq++);
-    mw_pump(&w, 300);
+        mw_pump(&w, 20);
+    }
+    assert_true(w.speaker_events > 0);
+    assert_int_equal(w.speaker, 1);
     assert_int_equal(c->rtp, 0); /* another meeting: nothing */
     assert_int_equal(c->n_offers, 0);
     mw_pump(&w, 300);
