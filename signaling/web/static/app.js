@@ -228,6 +228,10 @@ window.addEventListener('online', () => {
   if (app.phase === 'reconnecting' && app.timers.reconnect) timer('reconnect', 0, () => join(app.name));
   if (app.phase === 'over' && app.timers.retry) restart();
 });
+// A meeting link pasted into this tab's address bar changes only the fragment: start over with it.
+window.addEventListener('hashchange', () => {
+  if (new URLSearchParams(location.hash.slice(1)).get('t')) location.reload();
+});
 window.addEventListener('pagehide', () => {
   if (app.sig) app.sig.send({ type: 'leave' });
 });
@@ -554,8 +558,11 @@ function deviceBanner() {
     : pa ? 'You are in the meeting without a microphone: the others cannot hear you.'
       : 'You are in the meeting without a camera: the others hear you but cannot see you.';
   const detail = [];
-  if (pa) detail.push(S.deviceProblem[pa]('microphone'));
-  if (pv && pv !== pa) detail.push(S.deviceProblem[pv]('camera'));
+  if (pa && pa === pv) detail.push(S.deviceProblem[pa]('camera and microphone'));
+  else {
+    if (pa) detail.push(S.deviceProblem[pa]('microphone'));
+    if (pv) detail.push(S.deviceProblem[pv]('camera'));
+  }
   banner('devices', { tone: 'warn', icon: pv ? 'cam-off' : 'mic-off', text, detail,
     actions: [{ label: 'Try again', primary: true, onClick: () => app.media.acquire() },
       { label: 'Dismiss', onClick: () => clearBanner('devices') }] });

@@ -213,10 +213,11 @@ export const joinErrorScreen = {
 export const actionLabel = { retry: 'Try again', rejoin: 'Rejoin' };
 
 /** What a capture problem means, for the notice shown in the call (localmedia.js problem codes). */
+const both = (what) => what.includes(' and ');
 export const deviceProblem = {
-  denied: (what) => `Your browser blocked the ${what}. Allow it from the icon in the address bar, then choose “Try again”.`,
-  missing: (what) => `No ${what} was found. Connect one, then choose “Try again”.`,
-  busy: (what) => `The ${what} is in use by another program (or the remote desktop holds it). Close that program, then choose “Try again”.`,
+  denied: (what) => `Your browser blocked the ${what}. Allow ${both(what) ? 'them' : 'it'} from the icon in the address bar, then choose “Try again”.`,
+  missing: (what) => `No ${what.replace(' and ', ' or ')} was found. Connect one, then choose “Try again”.`,
+  busy: (what) => `The ${what} ${both(what) ? 'are' : 'is'} in use by another program (or the remote desktop holds ${both(what) ? 'them' : 'it'}). Close that program, then choose “Try again”.`,
   insecure: () => 'Camera and microphone need a secure (https) page.',
   error: (what) => `The ${what} could not be started.`,
 };

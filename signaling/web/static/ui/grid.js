@@ -9,10 +9,12 @@ import { h, icon, initials, hue } from './dom.js';
 
 const GAP = 8;
 const ASPECT = 16 / 9;
+const MIN_ASPECT = 3 / 4;
+const MAX_ASPECT = 2;
 
 /** Columns and tile size that make n 16:9 tiles as large as possible in w x h. */
 export function bestFit(n, w, hgt) {
-  let best = { cols: 1, tw: 0, th: 0 };
+  let best = { cols: 1, rows: n, tw: 0, th: 0 };
   for (let cols = 1; cols <= n; cols++) {
     const rows = Math.ceil(n / cols);
     let tw = (w - GAP * (cols - 1)) / cols;
@@ -21,9 +23,17 @@ export function bestFit(n, w, hgt) {
       th = (hgt - GAP * (rows - 1)) / rows;
       tw = th * ASPECT;
     }
-    if (tw > best.tw) best = { cols, tw: Math.floor(tw), th: Math.floor(th) };
+    if (tw > best.tw) best = { cols, rows, tw, th };
   }
-  return best;
+  // Then let the tiles take the whole cell (video is cropped to fit), within sane proportions,
+  // so that a portrait phone or a wide window is not left mostly empty.
+  const cellW = (w - GAP * (best.cols - 1)) / best.cols;
+  const cellH = (hgt - GAP * (best.rows - 1)) / best.rows;
+  let tw = cellW;
+  let th = cellH;
+  if (tw / th > MAX_ASPECT) tw = th * MAX_ASPECT;
+  if (tw / th < MIN_ASPECT) th = tw / MIN_ASPECT;
+  return { cols: best.cols, tw: Math.floor(Math.max(tw, best.tw)), th: Math.floor(Math.max(th, best.th)) };
 }
 
 export class Grid {
@@ -229,7 +239,7 @@ export class Grid {
     const w = this.grid.clientWidth;
     const hgt = this.grid.clientHeight;
     if (w > 0 && hgt > 0 && main.length) {
-      const fit = main.length === 1 && screens.length ? { tw: w, th: hgt, cols: 1 } : bestFit(main.length, w, hgt);
+      const fit = main.length === 1 ? { tw: w, th: hgt, cols: 1 } : bestFit(main.length, w, hgt);
       this.grid.style.setProperty('--tile-w', fit.tw + 'px');
       this.grid.style.setProperty('--tile-h', fit.th + 'px');
       this.grid.dataset.count = String(main.length);

@@ -82,8 +82,12 @@ function preview(media, { onMic, onCam }) {
     camBtn.classList.toggle('off', !media.videoOn);
     setIcon(camBtn.querySelector('svg'), media.videoOn ? 'cam' : 'cam-off');
     const notes = [];
-    if (media.problems.audio) notes.push(deviceProblem[media.problems.audio]('microphone'));
-    if (media.problems.video) notes.push(deviceProblem[media.problems.video]('camera'));
+    const { audio, video } = media.problems;
+    if (audio && audio === video) notes.push(deviceProblem[audio]('camera and microphone'));
+    else {
+      if (audio) notes.push(deviceProblem[audio]('microphone'));
+      if (video) notes.push(deviceProblem[video]('camera'));
+    }
     note.textContent = notes.join(' ');
     note.hidden = !notes.length;
   };
