@@ -23,7 +23,7 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required',
+  '--use-fake-ui-for-media-stream',
 ];
 
 const cleanups = [];
@@ -76,29 +76,43 @@ export async function startServer(env = {}) {
   const dir = tempDir('ovl-browser-');
   const dataDir = path.join(dir, 'data');
   const baseEnv = { ...process.env, OVERLEG_LISTEN: '127.0.0.1:0', OVERLEG_DATA_DIR: dataDir,
-    OVERLEG_PUBLIC_HOST: '127.0.0.1', ...env };
+    OVERLEG_PUBLIC_HOST: '127.0.0.1', OVERLEG_DRAIN_TIME: '1s', ...env };
   delete baseEnv.OVERLEG_CONFIG;
-  const log = fs.openSync(path.join(dir, 'server.log'), 'a');
-  const proc = spawn(bin, ['serve'], { env: baseEnv, stdio: ['ignore', 'pipe', log] });
-  running.add(proc);
-  cleanups.push(async () => {
-    if (proc.exitCode == null && proc.signalCode == null) {
-      proc.kill('SIGTERM');
-      await within(5000, new Promise((r) => proc.once('exit', r)), 'server exit').catch(() => proc.kill('SIGKILL'));
-    }
-    running.delete(proc);
+  const logPath = path.join(dir, 'server.log');
+  let proc = null;
+
+  const launch = async (listen) => {
+    const log = fs.openSync(logPath, 'a');
+    const p = spawn(bin, ['serve'], { env: { ...baseEnv, OVERLEG_LISTEN: listen }, stdio: ['ignore', 'pipe', log] });
     fs.closeSync(log);
-  });
-  let out = '';
-  const port = await within(20000, new Promise((resolve, reject) => {
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on port (\d+)/);
-      if (m) resolve(Number(m[1]));
+    running.add(p);
+    p.once('exit', () => running.delete(p));
+    let out = '';
+    const port = await within(20000, new Promise((resolve, reject) => {
+      p.stdout.on('data', (d) => {
+        out += d;
+        const m = out.match(/listening on port (\d+)/);
+        if (m) resolve(Number(m[1]));
+      });
+      p.once('exit', (code) => reject(new Error(`overleg serve exited (${code}): ${out}`)));
+    }), 'overleg serve to print its port');
+    proc = p;
+    return port;
+  };
+  const stop = async () => {
+    const p = proc;
+    proc = null;
+    if (!p || p.exitCode != null || p.signalCode != null) return;
+    const gone = new Promise((r) => p.once('exit', r));
+    p.kill('SIGTERM');
+    await within(8000, gone, 'server exit').catch(async () => {
+      p.kill('SIGKILL');
+      await within(5000, gone, 'server kill');
     });
-    proc.once('exit', (code) => reject(new Error(`overleg serve exited (${code}): ${out}`)));
-  }), 'overleg serve to print its port');
-  proc.stdout.resume();
+  };
+  cleanups.push(stop);
+
+  const port = await launch('127.0.0.1:0');
   const cliEnv = { ...baseEnv, OVERLEG_PUBLIC_PORT: String(port) };
   const cli = (...args) => new Promise((resolve, reject) => {
     execFile(bin, args, { env: cliEnv, timeout: 20000 }, (err, stdout, stderr) => {
@@ -109,7 +123,7 @@ export async function startServer(env = {}) {
   return {
     port,
     base: `https://127.0.0.1:${port}`,
-    logPath: path.join(dir, 'server.log'),
+    logPath,
     /** `overleg meeting create --json`: {id, title, host_link, guest_link, ...}. */
     async createMeeting({ title = 'Kabinetsoverleg', lobby = false, expires, name } = {}) {
       const args = ['meeting', 'create', '--title', title, '--json'];
@@ -119,41 +133,71 @@ export async function startServer(env = {}) {
       return JSON.parse(await cli(...args));
     },
     revoke: (id) => cli('meeting', 'revoke', id),
+    /** SIGTERM (the server drains: clients get end {reason: "shutdown"}). */
+    stop,
+    /** Starts the server again on the same port and data directory (links stay valid). */
+    async start() {
+      await launch(`127.0.0.1:${port}`);
+    },
+    log: () => fs.readFileSync(logPath, 'utf8'),
   };
 }
 
-/** One headless Chromium with a fresh profile; pages are participants. */
+/**
+ * One headless Chromium (a fresh profile that Playwright makes and removes). Each participant gets
+ * its own browser context, i.e. its own storage, like a separate person: `person(link, ...)`.
+ * `errors` collects uncaught page errors and console errors of every page.
+ */
 export async function startBrowser({ extraArgs = [] } = {}) {
-  const profile = tempDir('ovl-chromium-');
-  const ctx = await within(30000, chromium.launchPersistentContext(profile, {
+  const browser = await within(30000, chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: [...CHROMIUM_ARGS, ...extraArgs],
-    ignoreHTTPSErrors: true,
-    viewport: { width: 1280, height: 720 },
-    permissions: ['camera', 'microphone'],
   }), 'Chromium to start');
-  cleanups.push(() => within(10000, ctx.close(), 'Chromium to close'));
+  cleanups.push(() => within(10000, browser.close(), 'Chromium to close'));
   const errors = [];
-  ctx.on('page', (page) => {
-    page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !/favicon/.test(m.text())) errors.push(`${page.url()}: console: ${m.text()}`);
-    });
-  });
-  // The persistent context opens with one blank page: use it first.
-  const spare = ctx.pages().slice();
+  const contexts = new Set();
   return {
-    ctx,
+    browser,
     errors,
-    /** A page that opened `url` (a meeting link) at `viewport`. */
-    async open(url, { viewport } = {}) {
-      const page = spare.length ? spare.shift() : await ctx.newPage();
-      if (viewport) await page.setViewportSize(viewport);
-      await within(20000, page.goto(url), `open ${url}`);
+    /** A fresh context (1280x720 unless `viewport`), camera and microphone allowed. */
+    async context({ viewport = { width: 1280, height: 720 } } = {}) {
+      const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport, permissions: ['camera', 'microphone'] });
+      contexts.add(ctx);
+      ctx.on('page', (page) => {
+        page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+        page.on('console', (m) => {
+          if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+        });
+      });
+      return ctx;
+    },
+    /**
+     * Opens `link` as a new participant. `name` is put in this person's storage as the name used
+     * last on this device (so no prompt); `init` runs in the page before the client does. Returns
+     * the page once it shows `expect`: 'call' (the call view), a screen id, or nothing.
+     */
+    async person(link, { name, viewport, init, expect = 'call' } = {}) {
+      const ctx = await this.context({ viewport });
+      if (name) await ctx.addInitScript((n) => localStorage.setItem('overleg.name', n), name);
+      if (init) await ctx.addInitScript(init);
+      const page = await ctx.newPage();
+      await within(20000, page.goto(link), `open ${link}`);
+      if (expect) await waitScreen(page, expect);
       return page;
     },
+    /** Closes every context opened so far (their WebSockets close: the server sees them leave). */
+    async closeAll() {
+      for (const ctx of contexts) await ctx.close().catch(() => {});
+      contexts.clear();
+    },
   };
+}
+
+/** Waits until `page` shows the call view ('call') or the screen with that id (data-screen). */
+export async function waitScreen(page, id, timeout = 15000) {
+  if (id === 'call') await page.locator('#call').waitFor({ state: 'visible', timeout });
+  else await page.locator(`#screen [data-screen="${id}"]`).waitFor({ state: 'visible', timeout });
 }
 
 /** Saves a screenshot under build/browser-artifacts/ and returns its path. */
