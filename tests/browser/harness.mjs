@@ -179,7 +179,15 @@ export async function startBrowser({ extraArgs = [] } = {}) {
      */
     async person(link, { name, viewport, init, expect = 'call' } = {}) {
       const ctx = await this.context({ viewport });
-      if (name) await ctx.addInitScript((n) => localStorage.setItem('overleg.name', n), name);
+      if (name) {
+        await ctx.addInitScript((n) => {
+          try {
+            localStorage.setItem('overleg.name', n);
+          } catch {
+            /* about:blank has no storage */
+          }
+        }, name);
+      }
       if (init) await ctx.addInitScript(init);
       const page = await ctx.newPage();
       await within(20000, page.goto(link), `open ${link}`);

@@ -194,8 +194,9 @@ async function restart() {
 }
 
 function onClose({ opened }) {
+  if (!opened) return; // join() handles a socket that never opened
   app.sig = null;
-  if (!opened || app.phase === 'over') return;
+  if (app.phase === 'over') return;
   if (app.phase === 'call' || app.phase === 'lobby' || app.phase === 'reconnecting') reconnect('The connection to the server was lost.');
   else finish('unreachable');
 }

@@ -82,11 +82,12 @@ function preview(media, { onMic, onCam }) {
     camBtn.classList.toggle('off', !media.videoOn);
     setIcon(camBtn.querySelector('svg'), media.videoOn ? 'cam' : 'cam-off');
     const notes = [];
-    const { audio, video } = media.problems;
-    if (audio && audio === video) notes.push(deviceProblem[audio]('camera and microphone'));
+    const pa = media.problems.audio;
+    const pv = media.problems.video;
+    if (pa && pa === pv) notes.push(deviceProblem[pa]('camera and microphone'));
     else {
-      if (audio) notes.push(deviceProblem[audio]('microphone'));
-      if (video) notes.push(deviceProblem[video]('camera'));
+      if (pa) notes.push(deviceProblem[pa]('microphone'));
+      if (pv) notes.push(deviceProblem[pv]('camera'));
     }
     note.textContent = notes.join(' ');
     note.hidden = !notes.length;
