@@ -682,7 +682,7 @@ function initCallView() {
       } else leave();
     },
     quality: () => {
-      renderConnection(app.stats.summary, names());
+      renderConnection(app.stats.summary, names(), app.mediaState);
       $('conn').showModal();
     },
   });
@@ -725,7 +725,7 @@ async function tickStats() {
   renderQuality(s.grade, label, `${words[s.grade]}${s.path ? ', ' + s.path.detail : ''}`);
   app.grid.setQuality(app.me.id, s.grade);
   for (const [pid, p] of sum.peers) app.grid.setQuality(pid, p.grade);
-  if ($('conn').open) renderConnection(sum, names());
+  if ($('conn').open) renderConnection(sum, names(), app.mediaState);
 }
 
 // Read-only handles for tests and for people diagnosing a call from the console.
@@ -736,6 +736,10 @@ window.overleg = Object.freeze({
   get state() {
     return { phase: app.phase, me: app.me, mediaState: app.mediaState, people: [...app.people.values()],
       waiting: app.waiting, tracks: [...app.tracks].map(([pid, t]) => [pid, Object.keys(t)]) };
+  },
+  /** Received tracks: [{pid, kind, trackId}] (trackId is getStats' inbound-rtp trackIdentifier). */
+  get receivers() {
+    return app.call ? [...app.call.owners.values()].map((o) => ({ pid: o.pid, kind: o.kind, trackId: o.track.id })) : [];
   },
 });
 

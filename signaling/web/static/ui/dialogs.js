@@ -75,10 +75,12 @@ export function initSettings({ media, levels, onDevice, onSpeaker, onRetry }) {
 }
 
 /** Fills the connection dialog from a stats summary (stats.js summarize) and who is who. */
-export function renderConnection(summary, names) {
+export function renderConnection(summary, names, mediaState) {
   const rows = [];
   const add = (k, v) => rows.push(h('dt', {}, k), h('dd', {}, v));
-  if (!summary) {
+  if (mediaState === 'unavailable') {
+    add('Status', 'Audio and video are not available on this server (it has no media relay). Chat and the participant list work.');
+  } else if (!summary) {
     add('Status', 'Not connected yet');
   } else {
     const s = summary.self;

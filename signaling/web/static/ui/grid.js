@@ -94,7 +94,7 @@ export class Grid {
     t.mic.hidden = t.screen || !p.audio_muted;
     const states = [];
     if (!t.screen && p.audio_muted) states.push('microphone off');
-    if (!t.screen && !videoLive) states.push('camera off');
+    if (!t.screen && p.video_muted) states.push('camera off');
     if (t.quality) states.push('connection ' + t.quality);
     t.el.setAttribute('aria-label', t.name.textContent + (states.length ? ', ' + states.join(', ') : ''));
     t.el.classList.toggle('speaking', !t.screen && this.speaking && this.speaking.has(p.id));
