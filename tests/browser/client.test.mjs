@@ -227,7 +227,8 @@ test('a forged or incomplete link says so', async () => {
   const m = await srv.createMeeting({ title: 'Links' });
   const i = m.guest_link.indexOf('#t=') + 10;
   const forged = m.guest_link.slice(0, i) + (m.guest_link[i] === 'A' ? 'B' : 'A') + m.guest_link.slice(i + 1);
-  await br.person(forged, { name: 'Ann', expect: 'token-invalid' });
+  await br.person(forged, { name: 'Ann', expect: 'token-invalid' }); // refused by the server
+  await br.person(m.guest_link.split('#')[0] + '#t=not-a-token', { name: 'Ann', expect: 'token-invalid' }); // by the page
   await br.person(m.guest_link.split('#')[0], { name: 'Ann', expect: 'token-missing' });
   await br.person(srv.base + '/', { expect: 'no-link' });
 });

@@ -31,6 +31,7 @@ const RESTART_AFTER_MS = 2500; // 'disconnected' this long: ask for an ICE resta
 const RESTART_GIVEUP_MS = 10000; // an ICE restart that has not reconnected by then: join afresh
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
 const MAX_RECONNECTS = 12;
+const AUTO_RETRY = ['unreachable', 'draining'];
 
 const app = {
   link: null,
@@ -94,12 +95,15 @@ function actionsFor(ids) {
 function finish(id, { keepToken = true } = {}) {
   app.phase = 'over';
   teardown();
-  app.media.stopAll();
-  app.levels.setMic(null);
+  // Camera and microphone go off, except while the page retries by itself (they are needed again).
+  if (!AUTO_RETRY.includes(id)) {
+    app.media.stopAll();
+    app.levels.setMic(null);
+  }
   if (!keepToken) forgetToken(app.link.meeting, sessionStorage);
   const spec = S.screens[id] || S.screens.internal;
   const card = showCard({ ...spec, id, tone: ['left', 'ended', 'ended-by-you'].includes(id) ? 'neutral' : 'bad', actions: actionsFor(spec.actions) });
-  if (id === 'unreachable' || id === 'draining') autoRetry(card);
+  if (AUTO_RETRY.includes(id)) autoRetry(card);
   document.title = 'Overleg';
 }
 
@@ -133,11 +137,11 @@ function joiningCard(text) {
 
 async function start() {
   initMenu();
+  initCallView();
   app.link = readLink(location, history, sessionStorage);
   if (!app.link.meeting) return showCard({ ...S.screens['no-link'], id: 'no-link' });
   if (!app.link.token) return showCard({ ...S.screens['token-missing'], id: 'token-missing', tone: 'bad' });
   if (!app.link.claims) return finish('token-invalid', { keepToken: false });
-  initCallView();
   const ready = app.media.acquire(); // the browser's one permission prompt, while the page goes on
   const name = app.link.claims.name || storedName();
   if (name) {
