@@ -237,6 +237,7 @@ test('camera and microphone denied: the guest joins receive-only and is told how
   const m = await srv.createMeeting({ title: 'Geen camera' });
   const ann = await br.person(m.host_link, { name: 'Ann' });
   const bob = await br.person(m.guest_link, { name: 'Bob', init: () => {
+    if (!navigator.mediaDevices) return; // about:blank before the meeting page
     navigator.mediaDevices.getUserMedia = async () => {
       throw new DOMException('Permission denied', 'NotAllowedError');
     };
@@ -277,6 +278,28 @@ test('keyboard: every control has a name, M toggles the microphone, Escape close
   assert.ok(reached, 'Tab reaches the Leave button');
 });
 
+test('device settings list the devices; the connection details say what is known', async () => {
+  const m = await srv.createMeeting({ title: 'Apparaten' });
+  const page = await br.person(m.host_link, { name: 'Ann' });
+  await page.getByRole('button', { name: 'Settings' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Audio and video' });
+  await dialog.waitFor({ timeout: T });
+  await page.waitForFunction(() => document.querySelector('#cam-select').options.length > 0
+    && document.querySelector('#mic-select').options.length > 0, null, { timeout: T });
+  assert.ok(!(await page.locator('#cam-select').isDisabled()), 'a camera to choose');
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'hidden', timeout: T });
+  await page.waitForFunction(() => ['unavailable', 'connected'].includes(window.overleg.state.mediaState), null, { timeout: T });
+  await page.locator('#quality').click();
+  const conn = page.getByRole('dialog', { name: 'Connection' });
+  await conn.waitFor({ timeout: T });
+  if ((await page.evaluate(() => window.overleg.state.mediaState)) === 'unavailable') {
+    assert.match(await conn.textContent(), /not available on this server/);
+  } else {
+    assert.match(await conn.textContent(), /Path(UDP|TCP|TURN)/);
+  }
+});
+
 // Last: it restarts the server.
 test('the server restarts: pages reconnect on their own; a page that cannot reach it says so and retries', async () => {
   const m = await srv.createMeeting({ title: 'Herstart' });
@@ -289,7 +312,7 @@ test('the server restarts: pages reconnect on their own; a page that cannot reac
     window.blockWs = true;
     window.WebSocket = class extends Real {
       constructor(url, protocols) {
-        super(window.blockWs ? url.replace(/:\d+\//, ':1/') : url, protocols);
+        super(window.blockWs ? url.replace(/\/ws$/, '/blocked-by-proxy') : url, protocols);
       }
     };
   } });
