@@ -123,11 +123,13 @@ export class Grid {
     t.remoteMuted = track.muted && pid !== this.selfId;
     track.onmute = () => {
       t.remoteMuted = pid !== this.selfId;
-      this.paint(t);
+      if (t.screen) this.layout();
+      else this.paint(t);
     };
     track.onunmute = () => {
       t.remoteMuted = false;
-      this.paint(t);
+      if (t.screen) this.layout();
+      else this.paint(t);
     };
     track.addEventListener('ended', () => this.paint(t));
     if (!t.video.srcObject || t.video.srcObject.getVideoTracks()[0] !== track) t.video.srcObject = new MediaStream([track]);
@@ -208,7 +210,9 @@ export class Grid {
   /** Places every tile (see the layouts at the top of this file). */
   layout() {
     const all = [...this.tiles.values()];
-    const screens = all.filter((t) => t.screen && t.pid !== this.selfId);
+    // A received screen takes the stage once its first frames arrive (the track unmutes): a screen
+    // section the relay opened before anyone shares shows nothing until then.
+    const screens = all.filter((t) => t.screen && t.pid !== this.selfId && !t.remoteMuted);
     const ownScreen = all.find((t) => t.screen && t.pid === this.selfId);
     const people = all.filter((t) => !t.screen).sort((a, b) => (a.pid === this.selfId) - (b.pid === this.selfId));
     const self = people.find((t) => t.pid === this.selfId);
