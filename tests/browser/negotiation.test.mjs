@@ -11,6 +11,7 @@
 // stand-in learns the client's address from its connectivity checks (peer-reflexive), as the
 // relay does.
 
+/* global T */ // the page-side state of these tests (window.T), used inside page.evaluate()
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, startBrowser, cleanup, within } from './harness.mjs';

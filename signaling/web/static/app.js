@@ -297,7 +297,7 @@ function onWelcome(m) {
   if (rejoined) toast('You are back in the meeting.');
   else announce(`You are in the meeting ${app.meeting.title}.`);
   onLocked(app.locked, true);
-  onLobby(app.waiting, true);
+  onLobby(app.waiting);
   syncLocal(); // sends our mute state: the server starts everyone unmuted
   startCall(m.turn || []);
   renderAll();
@@ -308,8 +308,7 @@ function onJoined(p) {
   app.grid.upsert(p);
   const t = app.tracks.get(p.id);
   if (t) for (const kind of ['audio', 'video', 'screen']) if (t[kind]) app.grid.setTrack(p.id, kind, t[kind], p);
-  announce(`${p.name} joined.`);
-  toast(`${p.name} joined.`, { ms: 2500 });
+  toast(`${p.name} joined.`, { ms: 2500 }); // toasts are a live region: screen readers hear them
   renderAll();
 }
 
@@ -321,7 +320,6 @@ function onLeft(pid, reason) {
   app.levels.forget(pid);
   if (p) {
     const why = reason === 'removed' ? ' (removed by a host)' : reason === 'media-failed' ? ' (connection lost)' : '';
-    announce(`${p.name} left${why}.`);
     toast(`${p.name} left${why}.`, { ms: 2500 });
   }
   renderAll();
@@ -336,7 +334,6 @@ function onMute(m) {
       if (m.kind === 'audio') app.media.setMicMuted(true);
       else app.media.setCamOff(true);
       toast(`${byName} turned off your ${m.kind === 'audio' ? 'microphone' : 'camera'}.`, { tone: 'warn', ms: 6000 });
-      announce(`${byName} turned off your ${m.kind === 'audio' ? 'microphone' : 'camera'}.`);
     }
     app.grid.upsert(app.me);
   } else {
@@ -364,19 +361,15 @@ function onLocked(locked, quiet) {
   btn.setAttribute('aria-pressed', String(app.locked));
   btn.querySelector('span').textContent = app.locked ? 'Unlock meeting' : 'Lock meeting';
   btn.querySelector('use').setAttribute('href', app.locked ? '#i-unlock' : '#i-lock');
-  if (!quiet) announce(app.locked ? 'The meeting is locked: nobody new can join.' : 'The meeting is unlocked.');
   if (!quiet) toast(app.locked ? 'Meeting locked: nobody new can join.' : 'Meeting unlocked.', { ms: 3000 });
 }
 
-function onLobby(waiting, quiet) {
-  const before = new Set(app.waiting.map((p) => p.id));
+function onLobby(waiting) {
   app.waiting = waiting;
   if (!app.me || app.me.role !== 'host') return;
   app.side.renderWaiting(app.me, waiting);
   renderAll();
   if (!waiting.length) return clearBanner('lobby');
-  const fresh = waiting.filter((p) => !before.has(p.id));
-  if (!quiet && fresh.length) announce(`${fresh.map((p) => p.name).join(', ')} ${fresh.length > 1 ? 'are' : 'is'} waiting to join.`);
   const one = waiting.length === 1 ? waiting[0] : null;
   banner('lobby', {
     tone: 'info', icon: 'people',

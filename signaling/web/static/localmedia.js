@@ -78,7 +78,7 @@ export class LocalMedia extends EventTarget {
       this.take(s);
       if (want.audio) this.problems.audio = null;
       if (want.video) this.problems.video = null;
-    } catch (err) {
+    } catch {
       // One of the two may work alone: ask for each separately.
       for (const kind of ['audio', 'video']) {
         if (!want[kind]) continue;

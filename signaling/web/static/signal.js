@@ -24,7 +24,7 @@ export class Signal extends EventTarget {
       let ws;
       try {
         ws = new WebSocket(this.url);
-      } catch (e) {
+      } catch {
         reject(new Error('unreachable'));
         return;
       }
