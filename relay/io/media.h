@@ -16,7 +16,7 @@
  *
  * Participants are named by the caller's 64-bit id (signaling's connection id) and carry a
  * public id (what other participants know them by, "p3"): the relay's offers announce every
- * forwarded track as `a=msid:<publisher's public id> <audio|camera|screen>` (PROTOCOL.md, Tracks).
+ * forwarded track as `a=msid:<public id> <public id>-<audio|camera|screen>` (PROTOCOL.md, Tracks).
  *
  * Threads: every function here is for the controlling (signaling) thread, except
  * ovl_media_stats, which any thread may call.

@@ -217,8 +217,9 @@ typedef struct ovl_media_sdp_edit {
 
 /**
  * Copies SDP text with the edits applied; msid stream ids "ovl-<id>" or "<id>" (decimal) become
- * the publisher's public id and track ids "...audio|camera|screen" the bare slot label, in a=msid
- * and a=ssrc ... msid: lines. *out is malloc'd and NUL-terminated. OVL_ERR_NOMEM.
+ * the publisher's public id P and track ids "...audio|camera|screen" "P-<slot>" (unique in the
+ * connection: browsers use it as MediaStreamTrack.id), in a=msid and a=ssrc ... msid: lines.
+ * *out is malloc'd and NUL-terminated. OVL_ERR_NOMEM.
  */
 int ovl_media_sdp_rewrite(const char *in, const ovl_media_sdp_edit_t *edit, char **out);
 

@@ -168,10 +168,13 @@ static void put_msid(sbuf_t *b, const char *v, size_t n, const ovl_media_sdp_edi
     puts_(b, pub);
     if (sp) {
         put(b, " ", 1);
-        if (label)
+        if (label) { /* browsers make it MediaStreamTrack.id: unique per connection, so "<pub>-<slot>" */
+            puts_(b, pub);
+            put(b, "-", 1);
             puts_(b, label);
-        else
+        } else {
             put(b, sp + 1, n - sn - 1);
+        }
     }
 }
 

@@ -2,7 +2,7 @@
  * Integration: `overleg serve` with its media plane. Over WSS, a client's offer gets the relay's
  * answer (ICE-lite, DTLS passive, a UDP host candidate on the worker's port, RFC 8445 §2.5 /
  * RFC 8842 §5.2); a second participant's tracks reach the first in a relay offer under
- * a=msid:<public id> <slot> (PROTOCOL.md, Tracks); ice-restart brings new credentials; a leave
+ * a=msid:<public id> <public id>-<slot> (PROTOCOL.md, Tracks); ice-restart brings new credentials; a leave
  * retires the tracks. The ICE/DTLS/media path itself is tested in test_media.c (and, with real
  * VP8/Opus, by the synthetic peer's suites).
  */
@@ -163,11 +163,11 @@ static void test_offer_answer_tracks_restart_leave(void **state)
     free(wait_sdp(b, "answer"));
     char *to_a = wait_sdp(a, "offer"), *to_b = wait_sdp(b, "offer");
     char msid[64];
-    snprintf(msid, sizeof(msid), "a=msid:%s audio\r\n", pb);
+    snprintf(msid, sizeof(msid), "a=msid:%s %s-audio\r\n", pb, pb);
     assert_non_null(strstr(to_a, msid));
-    snprintf(msid, sizeof(msid), "a=msid:%s camera\r\n", pb);
+    snprintf(msid, sizeof(msid), "a=msid:%s %s-camera\r\n", pb, pb);
     assert_non_null(strstr(to_a, msid));
-    snprintf(msid, sizeof(msid), "a=msid:%s audio\r\n", pa);
+    snprintf(msid, sizeof(msid), "a=msid:%s %s-audio\r\n", pa, pa);
     assert_non_null(strstr(to_b, msid));
     assert_null(strstr(to_a, "ovl-"));
     char *ans_a = answer_text(to_a), *ans_b = answer_text(to_b);
@@ -183,7 +183,7 @@ static void test_offer_answer_tracks_restart_leave(void **state)
     char *restart = wait_sdp(a, "offer");
     ufrag_of(restart, u2, sizeof(u2));
     assert_string_not_equal(u1, u2);
-    snprintf(msid, sizeof(msid), "a=msid:%s audio\r\n", pb);
+    snprintf(msid, sizeof(msid), "a=msid:%s %s-audio\r\n", pb, pb);
     assert_non_null(strstr(restart, msid));
     char *ans_r = answer_text(restart);
     send_sdp(a, "answer", ans_r);

@@ -15,7 +15,7 @@
 
 #define WAIT 15000 /* ms: ASan on a loaded 2-core machine */
 
-/* The SSRC a relay offer to `sub` announces for `msid` ("p1 audio"), from the a=ssrc line; 0 if none. */
+/* The SSRC a relay offer to `sub` announces for `msid` ("p1 p1-audio"), from the a=ssrc line; 0 if none. */
 static uint32_t announced_ssrc(const mw_client_t *sub, const char *msid)
 {
     char needle[64];
@@ -97,7 +97,7 @@ static void test_answer_is_ice_lite_and_connects(void **state)
 }
 
 /* RFC 3550 §7 (translator): an RTP packet from one client reaches the other client of the same
- * meeting decrypted, rewritten to the SSRC the relay announced for it (a=msid:<public id> audio),
+ * meeting decrypted, rewritten to the SSRC the relay announced for it (a=msid:<public id> <id>-audio),
  * and never a client of another meeting; its RFC 6464 levels make it the active speaker. */
 static void test_rtp_forwarded_within_the_room_only(void **state)
 {
@@ -107,13 +107,13 @@ static void test_rtp_forwarded_within_the_room_only(void **state)
     mw_client_t *a = mw_connect(&w, "meetingA", 1);
     mw_client_t *b = mw_connect(&w, "meetingA", 2);
     mw_client_t *c = mw_connect(&w, "meetingB", 3);
-    const char *want[2] = {(const char *)b, "a=msid:p1 audio\r\n"};
+    const char *want[2] = {(const char *)b, "a=msid:p1 p1-audio\r\n"};
     assert_true(mw_wait(&w, cond_offer_with, want, WAIT));
-    /* Track attribution (PROTOCOL.md, Tracks): stream id = the publisher's public id, track id = its slot. */
+    /* Track attribution (PROTOCOL.md, Tracks): stream id = the publisher's public id, track id = id-slot. */
     const char *last = b->offers[b->n_offers - 1];
-    assert_non_null(strstr(last, "a=msid:p1 camera\r\n"));
+    assert_non_null(strstr(last, "a=msid:p1 p1-camera\r\n"));
     assert_null(strstr(last, "ovl-"));
-    uint32_t ssrc = announced_ssrc(b, "p1 audio");
+    uint32_t ssrc = announced_ssrc(b, "p1 p1-audio");
     assert_true(ssrc != 0);
     rtp_wait_t r = {a, b, ssrc, 100};
     assert_true(mw_wait(&w, cond_rtp_arrived, &r, WAIT));
@@ -156,7 +156,7 @@ static void test_silent_client_fails_and_is_retired(void **state)
     mw_init(&w, 1, OVL_SEC(2));
     mw_client_t *a = mw_connect(&w, "meetingA", 1);
     mw_client_t *b = mw_connect(&w, "meetingA", 2);
-    const char *want[2] = {(const char *)b, "a=msid:p1 audio\r\n"};
+    const char *want[2] = {(const char *)b, "a=msid:p1 p1-audio\r\n"};
     assert_true(mw_wait(&w, cond_offer_with, want, WAIT));
     size_t offers = b->n_offers;
     a->silent = true; /* like a browser killed with SIGKILL */
@@ -194,7 +194,7 @@ static void test_ice_restart_keeps_the_call(void **state)
     mw_init(&w, 1, OVL_SEC(2));
     mw_client_t *a = mw_connect(&w, "meetingA", 1);
     mw_client_t *b = mw_connect(&w, "meetingA", 2);
-    const char *want[2] = {(const char *)b, "a=msid:p1 audio\r\n"};
+    const char *want[2] = {(const char *)b, "a=msid:p1 p1-audio\r\n"};
     assert_true(mw_wait(&w, cond_offer_with, want, WAIT));
     char old_ufrag[OVL_SDP_ICE_LEN];
     snprintf(old_ufrag, sizeof(old_ufrag), "%s", a->relay_ufrag);
@@ -218,7 +218,7 @@ static void test_ice_restart_keeps_the_call(void **state)
     mw_answer_offer(&w, a);
     a->auto_answer = true;
     assert_true(mw_wait(&w, cond_restarted, a, WAIT));
-    uint32_t ssrc = announced_ssrc(b, "p1 audio");
+    uint32_t ssrc = announced_ssrc(b, "p1 p1-audio");
     rtp_wait_t rw = {a, b, ssrc, 500};
     b->rtp = 0;
     assert_true(mw_wait(&w, cond_rtp_arrived, &rw, WAIT));

@@ -94,7 +94,7 @@ static const char *pub(void *ctx, uint64_t id)
 }
 
 /* RFC 8830 §2 msid = "a=msid:" msid-id [ SP msid-appdata ]: the stream id becomes the publisher's
- * public id and the appdata its slot; RFC 5576 §4.1 a=ssrc:<ssrc> msid:<value> likewise. */
+ * public id and the appdata "<public id>-<slot>"; RFC 5576 §4.1 a=ssrc:<ssrc> msid:<value> likewise. */
 static void test_rewrite(void **state)
 {
     (void)state;
@@ -116,10 +116,10 @@ static void test_rewrite(void **state)
                              "o=- 7315112201536498210 9 IN IP4 0.0.0.0\r\n"
                              "a=ice-ufrag:NEWU\r\n"
                              "a=ice-pwd:newpasswordnewpassword\r\n"
-                             "a=msid:p3 camera\r\n"
+                             "a=msid:p3 p3-camera\r\n"
                              "a=ssrc:5 cname:ovl-17\r\n"
-                             "a=ssrc:5 msid:p3 audio\r\n"
-                             "a=msid:p3 screen\r\n"
+                             "a=ssrc:5 msid:p3 p3-audio\r\n"
+                             "a=msid:p3 p3-screen\r\n"
                              "a=msid:ovl-4 ovl-4-camera\r\n" /* unknown participant: kept */
                              "a=msid:p9 audio\r\n"           /* already a public id: kept */
                              "a=msid-semantic: WMS\r\n");
@@ -152,7 +152,7 @@ static void test_rewrite_router_offer(void **state)
     assert_int_equal(ovl_media_sdp_rewrite(numbered, &e, &out), 0);
     assert_int_equal(ovl_sdp_parse(out, strlen(out), &sdp, NULL), 0);
     assert_string_equal(sdp->media[3].msids[0].stream, "p9");
-    assert_string_equal(sdp->media[3].msids[0].track, "audio");
+    assert_string_equal(sdp->media[3].msids[0].track, "p9-audio");
     assert_string_equal(sdp->media[4].msids[0].stream, "p9");
     assert_string_equal(sdp->media[4].msids[0].track, "ovl-02-video"); /* not a slot label: kept */
     ovl_sdp_free(sdp);
