@@ -78,13 +78,13 @@ typedef struct ovl_media_stats {
     uint64_t drop_not_connected;                         /* media for a participant whose transport is not up */
     uint64_t drop_no_buffer;                             /* packet pool empty (receive or send) */
     uint64_t drop_send;                                  /* send queue full or the kernel refused */
-    uint64_t drop_route;                                 /* decrypted RTP the router dropped (unknown SSRC, ...) */
-    uint64_t drop_transport[16];                         /* by ovl_transport_drop_t (all transports, ever) */
-    uint64_t rtp_in, rtp_out, rtcp_in, rtcp_out;         /* through the router */
-    uint64_t transports, rooms, participants;            /* now */
-    uint64_t connected;                                  /* transports CONNECTED now */
-    uint64_t failed;                                     /* participants dropped by a transport failure */
-    uint64_t commands, events, events_deferred;          /* queue traffic; events that waited for room */
+    uint64_t drop_route;         /* RTP the router dropped (unknown SSRC, duplicate...) or that failed to protect */
+    uint64_t drop_transport[16]; /* by ovl_transport_drop_t (all transports, ever) */
+    uint64_t rtp_in, rtp_out, rtcp_in, rtcp_out; /* through the router */
+    uint64_t transports, rooms, participants;    /* now */
+    uint64_t connected;                          /* transports CONNECTED now */
+    uint64_t failed;                             /* participants dropped by a transport failure */
+    uint64_t commands, events, events_deferred;  /* queue traffic; events that waited for room */
     uint64_t pool_in_use, pool_capacity;
 } ovl_media_stats_t;
 
