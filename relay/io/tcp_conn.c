@@ -513,13 +513,29 @@ static ovl_time_t deadline(ovl_time_t from, ovl_time_t after)
     return after == OVL_TIME_NEVER || from > OVL_TIME_NEVER - after ? OVL_TIME_NEVER : from + after;
 }
 
-/* Closes the connection if a timeout has passed, else arms the timer for the earliest one. */
-static void check_timeouts(ovl_tcp_conn_t *c, ovl_time_t now)
+/* The three deadlines that apply now: first frame, validation, idle. */
+static void deadlines(const ovl_tcp_conn_t *c, ovl_time_t *first, ovl_time_t *valid, ovl_time_t *idle)
 {
     const ovl_tcp_config_t *cfg = &c->set->cfg;
-    ovl_time_t first = c->got_frame ? OVL_TIME_NEVER : deadline(c->created, cfg->first_frame_timeout);
-    ovl_time_t valid = c->stun_only && !c->validated ? deadline(c->created, cfg->validate_timeout) : OVL_TIME_NEVER;
-    ovl_time_t idle = deadline(c->last_rx, cfg->idle_timeout);
+    *first = c->got_frame ? OVL_TIME_NEVER : deadline(c->created, cfg->first_frame_timeout);
+    *valid = c->stun_only && !c->validated ? deadline(c->created, cfg->validate_timeout) : OVL_TIME_NEVER;
+    *idle = deadline(c->last_rx, cfg->idle_timeout);
+}
+
+static ovl_time_t earliest(const ovl_tcp_conn_t *c)
+{
+    ovl_time_t first, valid, idle;
+    deadlines(c, &first, &valid, &idle);
+    ovl_time_t due = first < valid ? first : valid;
+    return due < idle ? due : idle;
+}
+
+/* Closes the connection if a timeout has passed, else arms the timer for the earliest one (a
+ * deadline that moved on, e.g. idle after a frame, just re-arms it: no timer work per frame). */
+static void check_timeouts(ovl_tcp_conn_t *c, ovl_time_t now)
+{
+    ovl_time_t first, valid, idle;
+    deadlines(c, &first, &valid, &idle);
     if (now >= first) {
         conn_close(c, OVL_TCP_CLOSE_FIRST_TIMEOUT, 0);
     } else if (now >= valid) {
@@ -527,9 +543,8 @@ static void check_timeouts(ovl_tcp_conn_t *c, ovl_time_t now)
     } else if (now >= idle) {
         conn_close(c, OVL_TCP_CLOSE_IDLE_TIMEOUT, 0);
     } else {
-        ovl_time_t due = first < valid ? first : valid;
-        due = due < idle ? due : idle;
-        if (due != OVL_TIME_NEVER) /* rescheduling a timer that was just in the heap needs no memory */
+        ovl_time_t due = earliest(c);
+        if (due != OVL_TIME_NEVER) /* re-arming the timer that just left the heap needs no memory */
             (void)ovl_timer_schedule(ovl_loop_timers(c->set->loop), &c->timer, due);
     }
 }
@@ -708,8 +723,8 @@ int ovl_tcp_conn_new(ovl_tcp_conn_t **out, ovl_tcp_set_t *set, int fd, const ovl
     }
     if ((ret = ovl_loop_add(set->loop, fd, OVL_LOOP_READ, on_io, c)) < 0)
         goto Exit;
-    ovl_time_t first = c->pending_rx ? now : deadline(now, set->cfg.first_frame_timeout);
-    if (first != OVL_TIME_NEVER && (ret = ovl_timer_schedule(ovl_loop_timers(set->loop), &c->timer, first)) < 0) {
+    ovl_time_t due = c->pending_rx ? now : earliest(c);
+    if (due != OVL_TIME_NEVER && (ret = ovl_timer_schedule(ovl_loop_timers(set->loop), &c->timer, due)) < 0) {
         ovl_loop_remove(set->loop, fd);
         goto Exit;
     }
