@@ -47,6 +47,18 @@
  * Output goes through callbacks (ovl_turn_callbacks_t), synchronously; they must not call back
  * into the server. Memory: sessions are allocated when opened; nothing is allocated per packet.
  * One server belongs to one thread.
+ *
+ * How clients reach it on the one TLS port (measured with Chromium 156 and libwebsockets 4.1.6):
+ * Chromium's TURN-over-TLS ClientHello carries the URI's host name as SNI (none for an IP
+ * literal) and no ALPN extension at all, while its HTTPS ClientHello offers h2 and http/1.1; so
+ * ALPN "stun.turn" (RFC 7443) cannot be relied on, and "no ALPN" is only a hint (non-browser HTTP
+ * clients may omit it too). What decides is the first decrypted byte: TURN starts with a STUN
+ * request (top bits 00, e.g. 0x00 0x03 Allocate), HTTP with a method letter. libwebsockets does
+ * exactly that sort after TLS when the vhost has LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG
+ * with listen_accept_role "raw-skt" and listen_accept_protocol naming a raw protocol: such a
+ * connection (also one adopted with lws_adopt_descriptor_vhost) arrives there already decrypted
+ * (LWS_CALLBACK_RAW_ADOPT, then RAW_RX from the first byte on), and lws_write(LWS_WRITE_RAW)
+ * encrypts the answers. That raw protocol is where sessions of this core live.
  */
 #ifndef OVL_TURN_H
 #define OVL_TURN_H
