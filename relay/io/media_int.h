@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 
 #include "relay/io/media.h"
+#include "relay/io/ufrag.h"
 #include "relay/io/worker.h"
 #include "relay/proto/dtls_cert.h"
 #include "relay/proto/sdp.h"
@@ -35,8 +36,8 @@
 #include "relay/transport/transport.h"
 #include "relay/transport/transport_map.h"
 
-#define OVL_MEDIA_UFRAG_LEN    8  /* ICE ufrag: 48 random bits (RFC 8445 §5.3 asks for at least 24) */
-#define OVL_MEDIA_PWD_LEN      24 /* ICE password: 144 random bits (at least 128) */
+/* ICE ufrag: OVL_MEDIA_UFRAG_LEN (ufrag.h) characters naming the worker, then 84 random bits. */
+#define OVL_MEDIA_PWD_LEN      24 /* ICE password: 144 random bits (RFC 8445 §5.3 asks for at least 128) */
 #define OVL_MEDIA_PATH_UDP     1  /* path_id of a worker's UDP socket (ICE-TCP connections get others) */
 #define OVL_MEDIA_TICK         OVL_MS(200)
 #define OVL_MEDIA_PART_BUCKETS 1024
@@ -196,8 +197,12 @@ void ovl_media_nego_ice_restart(ovl_media_part_t *p);
 void ovl_media_nego_dispose(ovl_media_part_t *p);
 
 /* ---- media_sdp.c ---- */
-/** Fills ufrag[0..ulen) and pwd[0..plen) (then NULs) with random ice-chars (RFC 8839 §5.4). */
-int ovl_media_sdp_credentials(char *ufrag, size_t ulen, char *pwd, size_t plen);
+/**
+ * New ICE credentials (RFC 8839 §5.4 ice-chars, RAND_bytes): ufrag (OVL_MEDIA_UFRAG_LEN characters
+ * and a NUL) naming `worker` by the rule of ufrag.h, and pwd[0..plen) plus a NUL. 0, OVL_ERR_ARG or
+ * OVL_ERR_CRYPTO.
+ */
+int ovl_media_sdp_credentials(unsigned worker, char ufrag[OVL_MEDIA_UFRAG_LEN + 1], char *pwd, size_t plen);
 
 /**
  * From a client's offer: the ICE ufrag and the DTLS fingerprint (SHA-256 preferred) of its first

@@ -304,8 +304,9 @@ static void room_unlink(ovl_media_room_t *r)
 
 void ovl_media_part_new_credentials(ovl_media_part_t *p)
 {
+    /* The worker's index leads the ufrag (ufrag.h): ICE-TCP connections find their worker by it. */
     do
-        ovl_media_sdp_credentials(p->ufrag, OVL_MEDIA_UFRAG_LEN, p->pwd, OVL_MEDIA_PWD_LEN);
+        ovl_media_sdp_credentials(p->mw->index, p->ufrag, p->pwd, OVL_MEDIA_PWD_LEN);
     while (ovl_transport_map_find_ufrag(p->mw->map, p->ufrag, OVL_MEDIA_UFRAG_LEN));
 }
 
