@@ -194,18 +194,26 @@ static void put_line(sbuf_t *b, const char *line, size_t n, const ovl_media_sdp_
         put(b, line, (size_t)(v - line));
         put_msid(b, v, n - (size_t)(v - line), e);
     } else if (e->version && starts(line, n, "o=")) {
-        /* o=<username> <sess-id> <sess-version> <nettype> <addrtype> <unicast-address> (RFC 8866 §5.2) */
-        const char *f[3] = {NULL, NULL, NULL}, *p = line;
-        for (int k = 0; k < 3 && (p = memchr(p, ' ', n - (size_t)(p - line))) != NULL; k++)
-            f[k] = ++p;
-        if (!f[2]) {
+        /* o=<username> <sess-id> <sess-version> <nettype> <addrtype> <unicast-address> (RFC 8866 §5.2):
+         * the third field (fields are separated by one or more spaces) is replaced. */
+        const char *end = line + n, *p = line + 2, *vs = NULL, *ve = NULL;
+        for (int k = 0; k < 3 && p < end; k++) {
+            while (p < end && *p == ' ')
+                p++;
+            const char *start = p;
+            while (p < end && *p != ' ')
+                p++;
+            if (k == 2 && p > start)
+                vs = start, ve = p;
+        }
+        if (!vs) {
             put(b, line, n);
             return;
         }
-        put(b, line, (size_t)(f[1] - line));
+        put(b, line, (size_t)(vs - line));
         snprintf(num, sizeof(num), "%llu", (unsigned long long)e->version);
         puts_(b, num);
-        put(b, f[2] - 1, n - (size_t)(f[2] - 1 - line));
+        put(b, ve, (size_t)(end - ve));
     } else {
         put(b, line, n);
     }

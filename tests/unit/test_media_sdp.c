@@ -130,6 +130,10 @@ static void test_rewrite(void **state)
                              "a=msid:p9 audio\r\n"           /* already a public id: kept */
                              "a=msid-semantic: WMS\r\n");
     free(out);
+    /* o= fields may be separated by several spaces (RFC 8866 §5.2 as parsers accept it). */
+    assert_int_equal(ovl_media_sdp_rewrite("o=- 12  3 IN IP4 0.0.0.0\r\no=-\r\n", &e, &out), 0);
+    assert_string_equal(out, "o=- 12  9 IN IP4 0.0.0.0\r\no=-\r\n");
+    free(out);
     /* Nothing to change: byte for byte the same (LF endings too). */
     ovl_media_sdp_edit_t none = {0};
     assert_int_equal(ovl_media_sdp_rewrite("v=0\no=- 1 2 IN IP4 0.0.0.0\na=msid:ovl-17 x\n", &none, &out), 0);
