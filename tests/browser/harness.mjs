@@ -75,8 +75,9 @@ export function within(ms, promise, what) {
 export async function startServer(env = {}) {
   const dir = tempDir('ovl-browser-');
   const dataDir = path.join(dir, 'data');
+  // Media on UDP ports the kernel picks: suites (and other checkouts) run side by side.
   const baseEnv = { ...process.env, OVERLEG_LISTEN: '127.0.0.1:0', OVERLEG_DATA_DIR: dataDir,
-    OVERLEG_PUBLIC_HOST: '127.0.0.1', OVERLEG_DRAIN_TIME: '1s', ...env };
+    OVERLEG_PUBLIC_HOST: '127.0.0.1', OVERLEG_DRAIN_TIME: '1s', OVERLEG_MEDIA_PORT_BASE: '0', ...env };
   delete baseEnv.OVERLEG_CONFIG;
   const logPath = path.join(dir, 'server.log');
   let proc = null;

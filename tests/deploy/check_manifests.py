@@ -739,7 +739,9 @@ BREAKS = [
     ("documented port drifts", [(CONF, "# listen = [::]:8443", "# listen = [::]:9443")], "default listen port"),
     ("relay keys land without OVERLEG_PUBLIC_IP",
      [(CONF, "# listen = [::]:8443", "# listen = [::]:8443\n# media_port = 10000"),
-      (CODE, "    K(listen, KEY_STR, 1, 0),", "    K(listen, KEY_STR, 1, 0),\n    K(media_port, KEY_UINT, 1, 65535),")],
+      (CODE, "    K(listen, KEY_STR, 1, 0),", "    K(listen, KEY_STR, 1, 0),\n    K(media_port, KEY_UINT, 1, 65535),"),
+      # the relay has landed with public_ip: take it out again (documentation and code alike)
+      (CONF, "# public_ip =\n", ""), (CODE, "    K(public_ip, KEY_STR, 0, 0),\n", "")],
      "OVERLEG_PUBLIC_IP"),
     ("relay's media port differs from EXPOSE",
      [(CONF, "# listen = [::]:8443", "# listen = [::]:8443\n# media_port = 20000\n# public_ip ="),
