@@ -22,6 +22,8 @@
  *   OVL_BENCH_VIDEO_KBPS  video bitrate of the clip (default 1000)
  *   OVL_BENCH_WORKERS     the relay's media_workers (default 2)
  *   OVL_BENCH_GEN_THREADS load generator loop threads (default 1)
+ *   OVL_BENCH_NICE        nice value for this process and the server it starts (default: unchanged;
+ *                         e.g. -10, as root, to measure beside other work on a shared machine)
  * Not part of `make test`; `make bench` runs it (about 30 s per scenario with the defaults).
  */
 #include <errno.h>
@@ -30,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -56,6 +59,7 @@ typedef struct scenario {
 
 typedef struct opts {
     double seconds, warmup;
+    int nice; /* 100: leave as is */
     unsigned windows, video_kbps, workers, gen_threads;
     scenario_t sc[MAX_SCENARIOS];
     size_t n_sc;
@@ -78,10 +82,12 @@ typedef struct snap {
 } snap_t;
 
 typedef struct result {
-    double pps, cpu_per_m, loss, p50_ms, p99_ms, rss_mb_per_part, relay_core, gen_core, gen_busiest, other_core;
+    double pps, cpu_per_m, loss, p50_ms, p99_ms, p999_ms, echo_p50_ms, echo_p99_ms, late_p50_ms, late_p99_ms,
+        rss_mb_per_part, relay_core, gen_core, gen_busiest, other_core;
     double pps_min, pps_max;
     unsigned long rss_idle_kb, rss_kb;
-    unsigned long long udp_drops, keyframe_requests, gen_errors, failures, relay_offers;
+    unsigned long long udp_drops, keyframe_requests, gen_errors, failures, relay_offers, skipped;
+    double nominal_pps; /* what receivers would get if every publisher kept its clip's pace */
     double setup_s, flowing_s;
     bool flowing;
 } result_t;
@@ -124,7 +130,8 @@ static int parse_scenarios(const char *text, opts_t *o)
         scenario_t s = {0};
         int used = 0;
         if (sscanf(p, "%ux%u+%u%n", &s.meetings, &s.publishers, &s.receivers, &used) != 3 || s.meetings == 0 ||
-            s.publishers == 0 || s.publishers + s.receivers > 50 || s.meetings * (s.publishers + s.receivers) > MAX_PARTS)
+            s.publishers == 0 || s.publishers + s.receivers > 50 ||
+            s.meetings * (s.publishers + s.receivers) > MAX_PARTS)
             return -1;
         o->sc[o->n_sc++] = s;
         p += used;
@@ -145,6 +152,7 @@ static void opts_read(opts_t *o)
     o->video_kbps = (unsigned)env_num("OVL_BENCH_VIDEO_KBPS", 1000, 50, 8000);
     o->workers = (unsigned)env_num("OVL_BENCH_WORKERS", 2, 1, 64);
     o->gen_threads = (unsigned)env_num("OVL_BENCH_GEN_THREADS", 1, 1, GEN_MAX_THREADS);
+    o->nice = (int)env_num("OVL_BENCH_NICE", 100, -20, 19);
     const char *sc = getenv("OVL_BENCH_SCENARIOS");
     if (!sc || parse_scenarios(sc, o) != 0) {
         if (sc)
@@ -273,8 +281,10 @@ static void window_sum(const gen_t *g, unsigned w, gen_win_t *out)
         out->sent += GEN_LOAD(x->sent);
         out->expected += GEN_LOAD(x->expected);
         out->received += GEN_LOAD(x->received);
-        for (size_t b = 0; b < GEN_HIST_N; b++)
+        for (size_t b = 0; b < GEN_HIST_N; b++) {
             out->hist[b] += GEN_LOAD(x->hist[b]);
+            out->late[b] += GEN_LOAD(x->late[b]);
+        }
     }
 }
 
@@ -288,9 +298,9 @@ static double hist_quantile(const uint64_t *hist, double q)
     for (size_t b = 0; b < GEN_HIST_N; b++) {
         acc += hist[b];
         if ((double)acc >= q * (double)total)
-            return ((double)b + 0.5) * GEN_HIST_US / 1000.0; /* ms, bucket middle */
+            return sys_hist_value(b) / 1000.0; /* ms */
     }
-    return GEN_HIST_N * GEN_HIST_US / 1000.0;
+    return sys_hist_value(GEN_HIST_N - 1) / 1000.0;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -339,8 +349,10 @@ static void compute(run_t *r, const snap_t *s, result_t *res)
         all->sent += w->sent;
         all->expected += w->expected;
         all->received += w->received;
-        for (size_t b = 0; b < GEN_HIST_N; b++)
+        for (size_t b = 0; b < GEN_HIST_N; b++) {
             all->hist[b] += w->hist[b];
+            all->late[b] += w->late[b];
+        }
     }
     res->pps = median(pps, nw);
     res->cpu_per_m = median(cpu, nw);
@@ -351,6 +363,9 @@ static void compute(run_t *r, const snap_t *s, result_t *res)
     res->other_core = median(other, nw);
     res->p50_ms = hist_quantile(all->hist, 0.50);
     res->p99_ms = hist_quantile(all->hist, 0.99);
+    res->p999_ms = hist_quantile(all->hist, 0.999);
+    res->late_p50_ms = hist_quantile(all->late, 0.50);
+    res->late_p99_ms = hist_quantile(all->late, 0.99);
     res->udp_drops = s[nw].udp_drops - s[0].udp_drops;
     free(all);
     free(w);
@@ -433,16 +448,20 @@ static void run_free(run_t *r)
 }
 
 static const char *const server_env[] = {
-    "OVERLEG_MEDIA_BIND=127.0.0.1", "OVERLEG_PUBLIC_IP=127.0.0.1", "OVERLEG_MAX_CONNECTIONS_PER_IP=1000",
-    "OVERLEG_DEMO_MEETING=false",   "OVERLEG_DRAIN_TIME=1s",       NULL, /* media workers: set at run time */
+    "OVERLEG_MEDIA_BIND=127.0.0.1",
+    "OVERLEG_PUBLIC_IP=127.0.0.1",
+    "OVERLEG_MAX_CONNECTIONS_PER_IP=1000",
+    "OVERLEG_DEMO_MEETING=false",
+    "OVERLEG_DRAIN_TIME=1s",
+    NULL, /* media workers: set at run time */
     NULL,
 };
 
-static int run_scenario(const opts_t *o, const scenario_t *sc, const clip_t *clip, ovl_dtls_cert_t *cert,
-                        result_t *res)
+static int run_scenario(const opts_t *o, const scenario_t *sc, const clip_t *clip, ovl_dtls_cert_t *cert, result_t *res)
 {
     int ret = -1;
     run_t r = {.o = o, .sc = sc, .cert = cert, .fp = *ovl_dtls_cert_fingerprint(cert)};
+    sys_probe_t probe = {.probe_fd = -1, .echo_fd = -1};
     static char workers[64];
     const char *env[8];
     memcpy(env, server_env, sizeof(server_env));
@@ -483,6 +502,8 @@ static int run_scenario(const opts_t *o, const scenario_t *sc, const clip_t *cli
     pump(&r, o->warmup);
 
     snap_t s[GEN_MAX_WINDOWS + 1];
+    if (sys_probe_start(&probe) != 0)
+        fprintf(stderr, "bench_relay: the echo probe did not start\n");
     for (unsigned w = 0; w < o->windows; w++) {
         snapshot(&r, &s[w]);
         GEN_STORE(r.gen->window, (int)w);
@@ -491,14 +512,20 @@ static int run_scenario(const opts_t *o, const scenario_t *sc, const clip_t *cli
     snapshot(&r, &s[o->windows]);
     GEN_STORE(r.gen->window, -1);
     res->rss_kb = sys_proc_status_kb(r.srv.pid, "VmRSS");
+    sys_probe_stop(&probe);
+    res->echo_p50_ms = hist_quantile(probe.hist, 0.50);
+    res->echo_p99_ms = hist_quantile(probe.hist, 0.99);
     pump(&r, 0.5); /* the last window's packets still in flight */
     compute(&r, s, res);
     res->rss_mb_per_part = ((double)res->rss_kb - (double)res->rss_idle_kb) / 1024.0 / (double)r.n;
     for (size_t t = 0; t < r.gen->n_threads; t++) {
         res->keyframe_requests += GEN_LOAD(r.gen->th[t].keyframe_requests);
         res->gen_errors += GEN_LOAD(r.gen->th[t].errors);
+        res->skipped += GEN_LOAD(r.gen->th[t].skipped);
     }
+    double per_pub = 50.0 + (double)clip->video_packets / CLIP_SECONDS; /* packets/s of one publisher */
     for (size_t i = 0; i < r.n; i++) {
+        res->nominal_pps += r.m[i].part.publisher ? per_pub * r.m[i].part.fanout : 0;
         res->failures += GEN_LOAD(r.m[i].part.failures);
         res->relay_offers += r.m[i].relay_offers;
     }
@@ -510,6 +537,7 @@ static int run_scenario(const opts_t *o, const scenario_t *sc, const clip_t *cli
     }
     ret = r.failed ? -1 : 0;
 Exit:
+    sys_probe_stop(&probe);
     run_free(&r);
     free(r.pub_offer);
     free(r.recv_offer);
@@ -531,6 +559,43 @@ static int find_server(void)
     return access(bench_overleg_bin, X_OK);
 }
 
+/*
+ * OVL_BENCH_NICE: this process's nice value (the server inherits it) and, where the kernel groups
+ * CPU time by session (sched_autogroup), its session group's (the group competes with other
+ * sessions' groups whatever the nice values inside it are).
+ */
+static int autogroup_nice(void)
+{
+    int nice = 0;
+    FILE *f = fopen("/proc/self/autogroup", "r");
+    if (f) {
+        if (fscanf(f, "/autogroup-%*d nice %d", &nice) != 1)
+            nice = 0;
+        fclose(f);
+    }
+    return nice;
+}
+
+static int set_autogroup_nice(int nice)
+{
+    FILE *f = fopen("/proc/self/autogroup", "w");
+    if (!f)
+        return -1;
+    fprintf(f, "%d", nice);
+    return fclose(f);
+}
+
+/* Sets both; returns the session group's previous nice value (which main puts back at exit). */
+static int set_nice(int nice)
+{
+    int before = autogroup_nice();
+    if (setpriority(PRIO_PROCESS, 0, nice) != 0)
+        fprintf(stderr, "bench_relay: OVL_BENCH_NICE=%d: %s\n", nice, strerror(errno));
+    if (access("/proc/self/autogroup", F_OK) == 0 && set_autogroup_nice(nice) != 0)
+        fprintf(stderr, "bench_relay: OVL_BENCH_NICE=%d: session group: %s\n", nice, strerror(errno));
+    return before;
+}
+
 static void print_header(const opts_t *o, const clip_t *clip)
 {
     double load[3] = {0};
@@ -542,15 +607,32 @@ static void print_header(const opts_t *o, const clip_t *clip)
     }
     printf("bench_relay: the real `overleg serve` (media_workers = %u) under synthetic WebRTC participants\n",
            o->workers);
-    printf("  machine: %ld CPUs online, load average %.2f %.2f %.2f at start\n", sysconf(_SC_NPROCESSORS_ONLN),
-           load[0], load[1], load[2]);
+    errno = 0;
+    int nice = getpriority(PRIO_PROCESS, 0);
+    printf("  machine: %ld CPUs online, load average %.2f %.2f %.2f at start; relay and generator at nice %d\n",
+           sysconf(_SC_NPROCESSORS_ONLN), load[0], load[1], load[2], errno ? 0 : nice);
     printf("  clip: VP8 %dx%d %d fps at %u kbit/s -> %.0f kbit/s, %.0f packets/s (%d s, key frame at the start); "
            "Opus 20 ms -> %.0f kbit/s\n",
            CLIP_WIDTH, CLIP_HEIGHT, CLIP_FPS, o->video_kbps, (double)clip->video_bytes * 8 / CLIP_SECONDS / 1000,
-           (double)clip->video_packets / CLIP_SECONDS, CLIP_SECONDS, (double)clip->audio_bytes * 8 / CLIP_SECONDS / 1000);
+           (double)clip->video_packets / CLIP_SECONDS, CLIP_SECONDS,
+           (double)clip->audio_bytes * 8 / CLIP_SECONDS / 1000);
     printf("  load generator: %u epoll loop thread(s) in this process; %.0f s measured per scenario in %u windows "
            "after %.0f s of warm-up\n",
            o->gen_threads, o->seconds, o->windows, o->warmup);
+}
+
+static void print_details(const result_t *x)
+{
+    printf("      rate      %.0f..%.0f pkt/s over the windows, %.0f if every publisher kept pace; set-up %.1f s%s\n",
+           x->pps_min, x->pps_max, x->nominal_pps, x->setup_s, x->flowing ? "" : " (NOT every stream flowed)");
+    printf("      latency   p99.9 %.2f ms; machine echo (two wake-ups, no work) p50 %.2f p99 %.2f ms; generator "
+           "timers late p50 %.2f p99 %.2f ms\n",
+           x->p999_ms, x->echo_p50_ms, x->echo_p99_ms, x->late_p50_ms, x->late_p99_ms);
+    printf("      relay     RSS %.1f MB (idle %.1f MB); key frame requests %llu; relay offers answered %llu\n",
+           (double)x->rss_kb / 1024, (double)x->rss_idle_kb / 1024, x->keyframe_requests, x->relay_offers);
+    printf("      generator busiest thread %.0f%% of a core; frames and audio packets skipped when starved %llu; "
+           "errors %llu; transport failures %llu; UDP buffer drops (machine) %llu\n",
+           x->gen_busiest, x->skipped, x->gen_errors, x->failures, x->udp_drops);
 }
 
 static void kernel_reference(double *pps, double *us)
@@ -583,10 +665,11 @@ int main(void)
     }
     if (!clip || clip_make(clip, o.video_kbps) != 0 || ovl_dtls_cert_generate(&cert) != 0)
         return 1;
+    int group_nice = o.nice != 100 ? set_nice(o.nice) : 0;
     print_header(&o, clip);
     kernel_reference(&kpps, &kus);
-    printf("  %-26s %5s %10s %11s %8s %8s %8s %7s %9s %7s %7s %7s\n", "scenario", "parts", "fwd pkt/s",
-           "CPU s/Mpkt", "x kernel", "lat p50", "lat p99", "loss %", "MB/part", "relay%", "gen%", "other%");
+    printf("  %-26s %5s %10s %11s %8s %8s %8s %7s %9s %7s %7s %7s\n", "scenario", "parts", "fwd pkt/s", "CPU s/Mpkt",
+           "x kernel", "lat p50", "lat p99", "loss %", "MB/part", "relay%", "gen%", "other%");
     for (size_t i = 0; i < o.n_sc; i++) {
         const scenario_t *sc = &o.sc[i];
         char name[64];
@@ -600,23 +683,20 @@ int main(void)
             continue;
         }
         printf("  %-26s %5u %10.0f %11.2f %8.2f %5.2f ms %5.2f ms %7.3f %9.2f %7.1f %7.1f %7.1f\n", name,
-               sc->meetings * (sc->publishers + sc->receivers), x->pps, x->cpu_per_m,
-               kus > 0 ? x->cpu_per_m / kus : 0, x->p50_ms, x->p99_ms, x->loss, x->rss_mb_per_part, x->relay_core,
-               x->gen_core, x->other_core);
-        printf("  %-26s set-up %.1f s%s; fwd pkt/s %.0f..%.0f; relay RSS %.1f MB (idle %.1f MB); busiest generator "
-               "thread %.0f%%; key frame requests %llu; relay offers answered %llu; UDP buffer drops %llu; "
-               "transport failures %llu; generator errors %llu\n",
-               "", x->setup_s, x->flowing ? "" : " (NOT every stream flowed)", x->pps_min, x->pps_max,
-               (double)x->rss_kb / 1024, (double)x->rss_idle_kb / 1024, x->gen_busiest, x->keyframe_requests,
-               x->relay_offers, x->udp_drops, x->failures, x->gen_errors);
+               sc->meetings * (sc->publishers + sc->receivers), x->pps, x->cpu_per_m, kus > 0 ? x->cpu_per_m / kus : 0,
+               x->p50_ms, x->p99_ms, x->loss, x->rss_mb_per_part, x->relay_core, x->gen_core, x->other_core);
+        print_details(x);
         fflush(stdout);
     }
-    printf("\n  fwd pkt/s: RTP packets receivers got per second; CPU s/Mpkt: relay process CPU (user + system, all\n"
-           "  threads) per million of them; x kernel: that per packet over the kernel reference's cost of one\n"
-           "  datagram; lat: receive minus send time (relay, both kernels' loopback, and this generator's own\n"
-           "  scheduling); loss: packets sent in the windows that never arrived; MB/part: relay RSS above idle per\n"
-           "  participant; relay%% / gen%% / other%%: CPU of one core used by the relay, this generator, and everything\n"
-           "  else on the machine. Medians over the windows; latency over all of them.\n");
+    printf(
+        "\n  fwd pkt/s: RTP packets receivers got per second; CPU s/Mpkt: relay process CPU (user + system, all\n"
+        "  threads) per million of them; x kernel: that per packet over the kernel reference's cost of one\n"
+        "  datagram; lat: receive minus send time (relay, both kernels' loopback, and this generator's own\n"
+        "  scheduling); loss: packets sent in the windows that never arrived; MB/part: relay RSS above idle per\n"
+        "  participant; relay%% / gen%% / other%%: CPU of one core used by the relay, this generator, and everything\n"
+        "  else on the machine. Medians over the windows; latency over all of them.\n");
+    if (o.nice != 100 && access("/proc/self/autogroup", F_OK) == 0)
+        set_autogroup_nice(group_nice); /* the group is the whole session's: leave it as it was */
     ovl_dtls_cert_free(cert);
     clip_dispose(clip);
     free(clip);

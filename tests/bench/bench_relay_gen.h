@@ -49,6 +49,7 @@
 
 #include "bench_relay_clip.h"
 #include "bench_relay_sdp.h"
+#include "bench_relay_sys.h"
 #include "codecs/vp8.h"
 #include "relay/io/clock.h"
 #include "relay/io/loop.h"
@@ -61,8 +62,7 @@
 #define GEN_MAX_THREADS   4
 #define GEN_MAX_MEETING   64 /* participants in one meeting (the relay allows 50 by default) */
 #define GEN_MAX_WINDOWS   16
-#define GEN_HIST_US       5    /* latency histogram bucket width */
-#define GEN_HIST_N        8192 /* buckets; the last one holds everything from ~41 ms up */
+#define GEN_HIST_N        SYS_HIST_N
 #define GEN_TRAILER       20
 #define GEN_MAGIC         0x4f564c42u /* "OVLB" */
 #define GEN_NO_WINDOW     0xff
@@ -83,6 +83,7 @@ typedef struct gen_win {
     uint64_t expected; /* the same, times each packet's fan-out */
     uint64_t received; /* of those, packets receivers got */
     uint64_t hist[GEN_HIST_N];
+    uint64_t late[GEN_HIST_N]; /* how late publishers' media timers ran (the generator's own delay) */
 } gen_win_t;
 
 typedef struct gen gen_t;
@@ -128,6 +129,7 @@ struct gen_thread {
     ovl_time_t rx_now;
     gen_win_t win[GEN_MAX_WINDOWS];
     uint64_t rx_media, tx_media, keyframe_requests, errors; /* atomic */
+    uint64_t skipped; /* atomic: audio packets and video frames a starved publisher never sent (GEN_MAX_LAG) */
 };
 
 struct gen {
@@ -277,10 +279,19 @@ static void gen_media_timer(ovl_timer_t *timer, ovl_time_t now, void *ctx)
     now = ovl_clock_now();
     if (!GEN_LOAD(p->connected))
         return; /* re-armed by the next CONNECTED event */
-    if (p->a_next + GEN_MAX_LAG < now)
+    int win = GEN_LOAD(p->g->gen->window);
+    if (win >= 0) {
+        ovl_time_t due = p->a_next < p->v_next ? p->a_next : p->v_next;
+        GEN_BUMP(p->g->win[win].late[sys_hist_bucket(now > due ? now - due : 0)], 1);
+    }
+    if (p->a_next + GEN_MAX_LAG < now) {
+        GEN_BUMP(p->g->skipped, (now - p->a_next) / GEN_AUDIO_PERIOD);
         p->a_next = now;
-    if (p->v_next + GEN_MAX_LAG < now)
+    }
+    if (p->v_next + GEN_MAX_LAG < now) {
+        GEN_BUMP(p->g->skipped, (now - p->v_next) / GEN_VIDEO_PERIOD);
         p->v_next = now;
+    }
     while (p->a_next <= now) {
         gen_send_rtp(p, false, &c->audio[p->a_idx], false, p->a_seq++, p->a_ts, p->a_count++);
         p->a_ts += OVL_AUDIO_FRAME;
@@ -320,9 +331,8 @@ static void gen_on_rtp(void *user, uint8_t *buf, size_t len, ovl_time_t now)
     ovl_time_t sent = gen_get_be(tr + 12, 8);
     GEN_BUMP(g->rx_media, 1);
     if (win < GEN_MAX_WINDOWS) {
-        uint64_t us = g->rx_now > sent ? g->rx_now - sent : 0, b = us / GEN_HIST_US;
         GEN_BUMP(g->win[win].received, 1);
-        GEN_BUMP(g->win[win].hist[b < GEN_HIST_N ? b : GEN_HIST_N - 1], 1);
+        GEN_BUMP(g->win[win].hist[sys_hist_bucket(g->rx_now > sent ? g->rx_now - sent : 0)], 1);
     }
     if (slot < GEN_MAX_MEETING && !p->seen[slot * 2 + kind]) {
         p->seen[slot * 2 + kind] = 1;

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "relay/io/clock.h"
 
 /* CPU seconds (user + system) of process pid so far, or -1. */
 static double sys_proc_cpu(pid_t pid)
@@ -70,8 +73,8 @@ static void sys_machine(sys_machine_t *m)
     FILE *f = fopen("/proc/stat", "r");
     if (!f)
         return;
-    int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
-                   &v[5], &v[6], &v[7], &v[8], &v[9]);
+    int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+                   &v[6], &v[7], &v[8], &v[9]);
     fclose(f);
     if (n < 8)
         return;
@@ -127,6 +130,33 @@ static double sys_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+#define SYS_HIST_N 481 /* latency buckets: see sys_hist_bucket */
+
+/*
+ * Latency histogram bucket of `us` microseconds: 4 us wide below 1024 us (buckets 0..255), then 16
+ * per power of two (at most 6 % wide) up to 2^24 us (16 s, buckets 256..479), then one overflow.
+ */
+static size_t sys_hist_bucket(uint64_t us)
+{
+    if (us < 1024)
+        return (size_t)(us / 4);
+    unsigned e = 63u - (unsigned)__builtin_clzll(us); /* 10.. */
+    if (e >= 24)
+        return SYS_HIST_N - 1;
+    return 256 + (e - 10) * 16 + (size_t)((us >> (e - 4)) & 15);
+}
+
+/* The middle of bucket b, in microseconds (the overflow bucket reads as 2^24 us). */
+static double sys_hist_value(size_t b)
+{
+    if (b < 256)
+        return (double)b * 4 + 2;
+    if (b >= SYS_HIST_N - 1)
+        return (double)(1u << 24);
+    unsigned e = 10 + (unsigned)(b - 256) / 16, sub = (unsigned)(b - 256) % 16;
+    return (double)((16u + sub) << (e - 4)) + (double)(1u << (e - 4)) / 2;
+}
+
 #define SYS_REF_BATCH 32
 #define SYS_REF_BYTES 1200
 
@@ -180,6 +210,96 @@ Exit:
     if (b >= 0)
         close(b);
     return ret;
+}
+
+/*
+ * The machine's own latency, measured beside the relay: a probe thread sends a timestamped datagram
+ * over loopback every SYS_PROBE_EVERY_US to an echo thread, which sends it straight back; the
+ * probe records the round trip. That is two thread wake-ups through the kernel, as a packet
+ * through the relay has (the relay's worker, then the receiver), with no work in between: on an
+ * idle machine some tens of microseconds, on a shared one whatever the scheduler and hypervisor
+ * add. Read the relay's latency against it.
+ */
+#define SYS_PROBE_EVERY_US 2000
+
+typedef struct sys_probe {
+    int probe_fd, echo_fd;
+    pthread_t probe_th, echo_th;
+    bool started;
+    int stop;                  /* atomic */
+    uint64_t hist[SYS_HIST_N]; /* atomic; written by the probe thread */
+} sys_probe_t;
+
+static void *sys_echo_main(void *arg)
+{
+    sys_probe_t *p = arg;
+    uint8_t buf[64];
+    struct sockaddr_storage from;
+    for (;;) {
+        socklen_t fl = sizeof(from);
+        ssize_t n = recvfrom(p->echo_fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+        if (n <= 0 || __atomic_load_n(&p->stop, __ATOMIC_RELAXED))
+            return NULL;
+        sendto(p->echo_fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fl);
+    }
+}
+
+static void *sys_probe_main(void *arg)
+{
+    sys_probe_t *p = arg;
+    while (!__atomic_load_n(&p->stop, __ATOMIC_RELAXED)) {
+        ovl_time_t sent = ovl_clock_now(), back = 0;
+        if (send(p->probe_fd, &sent, sizeof(sent), 0) == (ssize_t)sizeof(sent)) {
+            struct pollfd pfd = {.fd = p->probe_fd, .events = POLLIN};
+            if (poll(&pfd, 1, 2000) == 1 && recv(p->probe_fd, &back, sizeof(back), 0) == (ssize_t)sizeof(back) &&
+                back == sent) {
+                uint64_t *h = &p->hist[sys_hist_bucket(ovl_clock_now() - sent)];
+                __atomic_store_n(h, __atomic_load_n(h, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+            }
+        }
+        usleep(SYS_PROBE_EVERY_US);
+    }
+    return NULL;
+}
+
+/* Starts the two threads. 0 or -1. */
+static int sys_probe_start(sys_probe_t *p)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof(sin);
+    memset(p, 0, sizeof(*p));
+    p->probe_fd = socket(AF_INET, SOCK_DGRAM, 0);
+    p->echo_fd = socket(AF_INET, SOCK_DGRAM, 0);
+    if (p->probe_fd < 0 || p->echo_fd < 0 || bind(p->echo_fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+        getsockname(p->echo_fd, (struct sockaddr *)&sin, &sl) != 0 ||
+        connect(p->probe_fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+        pthread_create(&p->echo_th, NULL, sys_echo_main, p) != 0)
+        return -1;
+    if (pthread_create(&p->probe_th, NULL, sys_probe_main, p) != 0) {
+        __atomic_store_n(&p->stop, 1, __ATOMIC_RELAXED);
+        send(p->probe_fd, "x", 1, 0); /* wakes the echo thread, which sees stop */
+        pthread_join(p->echo_th, NULL);
+        return -1;
+    }
+    p->started = true;
+    return 0;
+}
+
+/* Stops and joins the threads and closes the sockets (safe after a failed start). */
+static void sys_probe_stop(sys_probe_t *p)
+{
+    if (p->started) {
+        __atomic_store_n(&p->stop, 1, __ATOMIC_RELAXED);
+        pthread_join(p->probe_th, NULL);
+        send(p->probe_fd, "x", 1, 0);
+        pthread_join(p->echo_th, NULL);
+        p->started = false;
+    }
+    if (p->probe_fd >= 0)
+        close(p->probe_fd);
+    if (p->echo_fd >= 0)
+        close(p->echo_fd);
+    p->probe_fd = p->echo_fd = -1;
 }
 
 #endif
