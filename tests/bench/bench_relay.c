@@ -104,6 +104,8 @@ typedef struct run {
     ovl_dtls_cert_t *cert;
     ovl_dtls_fingerprint_t fp;
     part_t **parts; /* every member's part, grouped by generator thread */
+    char workers_env[64];
+    const char *env[8]; /* the server's extra environment (the harness borrows it) */
     bool failed;
 } run_t;
 
@@ -444,92 +446,108 @@ static void run_free(run_t *r)
     int st = 0;
     if (r->srv.pid > 0 && ovl_srv_stop(&r->srv, 15000, &st) != 0)
         fprintf(stderr, "bench_relay: the server did not stop on SIGTERM\n");
-    ovl_srv_cleanup(&r->srv);
+    if (r->srv.dir[0])
+        ovl_srv_cleanup(&r->srv);
+    free(r->pub_offer);
+    free(r->recv_offer);
 }
 
-static const char *const server_env[] = {
-    "OVERLEG_MEDIA_BIND=127.0.0.1",
-    "OVERLEG_PUBLIC_IP=127.0.0.1",
-    "OVERLEG_MAX_CONNECTIONS_PER_IP=1000",
-    "OVERLEG_DEMO_MEETING=false",
-    "OVERLEG_DRAIN_TIME=1s",
-    NULL, /* media workers: set at run time */
-    NULL,
-};
-
-static int run_scenario(const opts_t *o, const scenario_t *sc, const clip_t *clip, ovl_dtls_cert_t *cert, result_t *res)
+/* Starts the server and joins everyone; returns once every receiver gets every stream (or the
+ * wait timed out: res->flowing false). 0, or -1 when the run cannot go on. */
+static int setup(run_t *r, const clip_t *clip, result_t *res)
 {
-    int ret = -1;
-    run_t r = {.o = o, .sc = sc, .cert = cert, .fp = *ovl_dtls_cert_fingerprint(cert)};
-    sys_probe_t probe = {.probe_fd = -1, .echo_fd = -1};
-    static char workers[64];
-    const char *env[8];
-    memcpy(env, server_env, sizeof(server_env));
-    snprintf(workers, sizeof(workers), "OVERLEG_MEDIA_WORKERS=%u", o->workers);
-    env[5] = workers;
-    memset(res, 0, sizeof(*res));
-    r.srv.pid = -1;
-    if (!(r.pub_offer = sdp_load("chromium-offer-av-screen.sdp")) ||
-        !(r.recv_offer = sdp_load("chromium-offer-recvonly.sdp")))
-        goto Exit;
-    if (ovl_srv_init(&r.srv, env) != 0 || ovl_srv_start(&r.srv) != 0) {
+    /* The harness adds OVERLEG_LISTEN (127.0.0.1, a kernel-chosen port), the data directory and the
+     * kernel-chosen media ports; these come on top. */
+    snprintf(r->workers_env, sizeof(r->workers_env), "OVERLEG_MEDIA_WORKERS=%u", r->o->workers);
+    const char *env[] = {"OVERLEG_MEDIA_BIND=127.0.0.1",
+                         "OVERLEG_PUBLIC_IP=127.0.0.1",
+                         "OVERLEG_MAX_CONNECTIONS_PER_IP=1000",
+                         "OVERLEG_DEMO_MEETING=false",
+                         "OVERLEG_DRAIN_TIME=1s",
+                         r->workers_env,
+                         NULL};
+    memcpy(r->env, env, sizeof(env));
+    if (!(r->pub_offer = sdp_load("chromium-offer-av-screen.sdp")) ||
+        !(r->recv_offer = sdp_load("chromium-offer-recvonly.sdp")))
+        return -1;
+    if (ovl_srv_init(&r->srv, r->env) != 0 || ovl_srv_start(&r->srv) != 0) {
         fprintf(stderr, "bench_relay: cannot start %s serve\n", bench_overleg_bin);
-        goto Exit;
+        return -1;
     }
     usleep(300000);
-    res->rss_idle_kb = sys_proc_status_kb(r.srv.pid, "VmRSS");
+    res->rss_idle_kb = sys_proc_status_kb(r->srv.pid, "VmRSS");
     double t0 = sys_now();
-    if (plan(&r) != 0 || sig_init(&r.sig) != 0)
-        goto Exit;
-    for (size_t i = 0; i < r.n; i++)
-        if (sig_connect(&r.sig, &r.m[i].ws, r.srv.port) != 0)
-            goto Exit;
-    if (!pump_until(&r, all_answered, SETUP_TIMEOUT)) {
+    if (plan(r) != 0 || sig_init(&r->sig) != 0)
+        return -1;
+    for (size_t i = 0; i < r->n; i++)
+        if (sig_connect(&r->sig, &r->m[i].ws, r->srv.port) != 0)
+            return -1;
+    if (!pump_until(r, all_answered, SETUP_TIMEOUT)) {
         fprintf(stderr, "bench_relay: not every participant joined and got the relay's answer\n");
-        goto Exit;
+        return -1;
     }
-    if (start_generator(&r, clip) != 0) {
+    if (start_generator(r, clip) != 0) {
         fprintf(stderr, "bench_relay: cannot start the load generator\n");
-        goto Exit;
+        return -1;
     }
-    res->flowing = pump_until(&r, all_flowing, SETUP_TIMEOUT);
+    res->flowing = pump_until(r, all_flowing, SETUP_TIMEOUT);
     res->setup_s = sys_now() - t0;
-    if (r.failed)
-        goto Exit;
-    if (!res->flowing)
+    if (!res->flowing && !r->failed)
         fprintf(stderr, "bench_relay: not every receiver gets every stream after %.0f s; measuring anyway\n",
                 SETUP_TIMEOUT);
-    pump(&r, o->warmup);
+    return r->failed ? -1 : 0;
+}
 
+/* Warm-up, then the windows, with the echo probe running beside them. */
+static void measure(run_t *r, result_t *res)
+{
     snap_t s[GEN_MAX_WINDOWS + 1];
+    sys_probe_t probe;
+    const opts_t *o = r->o;
+    pump(r, o->warmup);
     if (sys_probe_start(&probe) != 0)
         fprintf(stderr, "bench_relay: the echo probe did not start\n");
     for (unsigned w = 0; w < o->windows; w++) {
-        snapshot(&r, &s[w]);
-        GEN_STORE(r.gen->window, (int)w);
-        pump(&r, o->seconds / o->windows);
+        snapshot(r, &s[w]);
+        GEN_STORE(r->gen->window, (int)w);
+        pump(r, o->seconds / o->windows);
     }
-    snapshot(&r, &s[o->windows]);
-    GEN_STORE(r.gen->window, -1);
-    res->rss_kb = sys_proc_status_kb(r.srv.pid, "VmRSS");
+    snapshot(r, &s[o->windows]);
+    GEN_STORE(r->gen->window, -1);
+    res->rss_kb = sys_proc_status_kb(r->srv.pid, "VmRSS");
     sys_probe_stop(&probe);
     res->echo_p50_ms = hist_quantile(probe.hist, 0.50);
     res->echo_p99_ms = hist_quantile(probe.hist, 0.99);
-    pump(&r, 0.5); /* the last window's packets still in flight */
-    compute(&r, s, res);
-    res->rss_mb_per_part = ((double)res->rss_kb - (double)res->rss_idle_kb) / 1024.0 / (double)r.n;
-    for (size_t t = 0; t < r.gen->n_threads; t++) {
-        res->keyframe_requests += GEN_LOAD(r.gen->th[t].keyframe_requests);
-        res->gen_errors += GEN_LOAD(r.gen->th[t].errors);
-        res->skipped += GEN_LOAD(r.gen->th[t].skipped);
+    pump(r, 0.5); /* the last window's packets still in flight */
+    compute(r, s, res);
+    res->rss_mb_per_part = ((double)res->rss_kb - (double)res->rss_idle_kb) / 1024.0 / (double)r->n;
+}
+
+/* Counters over the whole run. */
+static void totals(const run_t *r, const clip_t *clip, result_t *res)
+{
+    for (size_t t = 0; t < r->gen->n_threads; t++) {
+        res->keyframe_requests += GEN_LOAD(r->gen->th[t].keyframe_requests);
+        res->gen_errors += GEN_LOAD(r->gen->th[t].errors);
+        res->skipped += GEN_LOAD(r->gen->th[t].skipped);
     }
     double per_pub = 50.0 + (double)clip->video_packets / CLIP_SECONDS; /* packets/s of one publisher */
-    for (size_t i = 0; i < r.n; i++) {
-        res->nominal_pps += r.m[i].part.publisher ? per_pub * r.m[i].part.fanout : 0;
-        res->failures += GEN_LOAD(r.m[i].part.failures);
-        res->relay_offers += r.m[i].relay_offers;
+    for (size_t i = 0; i < r->n; i++) {
+        res->nominal_pps += r->m[i].part.publisher ? per_pub * r->m[i].part.fanout : 0;
+        res->failures += GEN_LOAD(r->m[i].part.failures);
+        res->relay_offers += r->m[i].relay_offers;
     }
-    int st;
+}
+
+static int run_scenario(const opts_t *o, const scenario_t *sc, const clip_t *clip, ovl_dtls_cert_t *cert, result_t *res)
+{
+    int ret = -1, st;
+    run_t r = {.o = o, .sc = sc, .cert = cert, .fp = *ovl_dtls_cert_fingerprint(cert), .srv = {.pid = -1}};
+    memset(res, 0, sizeof(*res));
+    if (setup(&r, clip, res) != 0)
+        goto Exit;
+    measure(&r, res);
+    totals(&r, clip, res);
     if (waitpid(r.srv.pid, &st, WNOHANG) == r.srv.pid) {
         fprintf(stderr, "bench_relay: the server exited during the run\n");
         r.srv.pid = -1;
@@ -537,10 +555,7 @@ static int run_scenario(const opts_t *o, const scenario_t *sc, const clip_t *cli
     }
     ret = r.failed ? -1 : 0;
 Exit:
-    sys_probe_stop(&probe);
     run_free(&r);
-    free(r.pub_offer);
-    free(r.recv_offer);
     return ret;
 }
 
@@ -653,8 +668,8 @@ int main(void)
     opts_t o;
     clip_t *clip = calloc(1, sizeof(*clip));
     ovl_dtls_cert_t *cert = NULL;
-    result_t res[MAX_SCENARIOS];
-    int ok[MAX_SCENARIOS] = {0}, failed = 0;
+    result_t res;
+    int failed = 0;
     double kpps, kus;
 
     signal(SIGPIPE, SIG_IGN);
@@ -675,9 +690,8 @@ int main(void)
         char name[64];
         snprintf(name, sizeof(name), "%ux%u (%u pub, %u recv)", sc->meetings, sc->publishers + sc->receivers,
                  sc->publishers, sc->receivers);
-        ok[i] = run_scenario(&o, sc, clip, cert, &res[i]) == 0;
-        const result_t *x = &res[i];
-        if (!ok[i]) {
+        const result_t *x = &res;
+        if (run_scenario(&o, sc, clip, cert, &res) != 0) {
             printf("  %-26s failed (see stderr)\n", name);
             failed = 1;
             continue;
