@@ -432,6 +432,25 @@ static int start_generator(run_t *r, const clip_t *clip)
     return 0;
 }
 
+/* The last `lines` lines of a file, on stderr. */
+static void print_tail(const char *path, int lines)
+{
+    static char buf[16384];
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    size_t n = 0;
+    if (fseek(f, -(long)(sizeof(buf) - 1), SEEK_END) != 0)
+        rewind(f);
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = buf + n;
+    for (int k = 0; p > buf && k <= lines; p--)
+        k += p[-1] == '\n';
+    fprintf(stderr, "bench_relay: the end of the server's log (%s):\n%s", path, p);
+}
+
 static void run_free(run_t *r)
 {
     if (r->gen)
@@ -444,8 +463,16 @@ static void run_free(run_t *r)
         sig_conn_dispose(&r->m[i].ws);
     free(r->m);
     int st = 0;
-    if (r->srv.pid > 0 && ovl_srv_stop(&r->srv, 15000, &st) != 0)
+    bool bad = r->failed;
+    if (r->srv.pid > 0 && ovl_srv_stop(&r->srv, 15000, &st) != 0) {
         fprintf(stderr, "bench_relay: the server did not stop on SIGTERM\n");
+        bad = true;
+    } else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        fprintf(stderr, "bench_relay: the server ended with wait status %#x\n", (unsigned)st);
+        bad = true;
+    }
+    if (bad && r->srv.dir[0])
+        print_tail(r->srv.log_path, 15);
     if (r->srv.dir[0])
         ovl_srv_cleanup(&r->srv);
     free(r->pub_offer);

@@ -7,7 +7,8 @@
  * Publishers replay the pre-encoded clip (bench_relay_clip.h): every 20 ms an Opus packet, every
  * 1/30 s the packets of one VP8 frame, each with fresh sequence numbers, timestamps, PictureID,
  * transport-wide sequence number, abs-send-time (and audio level for audio), the way Chromium
- * sends them. A PLI or FIR for the camera makes the next frame the clip's key frame.
+ * sends them, and an RTCP sender report per stream every second (receivers a receiver report). A
+ * PLI or FIR for the camera makes the next frame the clip's key frame.
  *
  * Measurement rides in a 20-byte trailer at the END of every RTP payload, after the codec bytes:
  *
@@ -72,6 +73,8 @@
 #define GEN_AUDIO_PERIOD  OVL_MS(20)
 #define GEN_VIDEO_PERIOD  (OVL_SEC(1) / CLIP_FPS)
 #define GEN_MAX_LAG       OVL_MS(200) /* a publisher further behind than this skips ahead */
+#define GEN_RTCP_PERIOD   OVL_SEC(1)  /* libwebrtc's video report interval */
+#define GEN_CNAME         "bench-relay"
 #define GEN_POOL_PER_PART (OVL_UDP_BATCH_MAX + 64)
 
 #define GEN_LOAD(x)     __atomic_load_n(&(x), __ATOMIC_RELAXED)
@@ -101,14 +104,14 @@ typedef struct part {
     ovl_udp_t *udp;
     ovl_transport_t *t;
     /* loop thread */
-    ovl_timer_t t_timer, media_timer;
+    ovl_timer_t t_timer, media_timer, rtcp_timer;
     bool dirty;        /* on g->dirty: datagrams queued */
     bool connected;    /* atomic: transport CONNECTED */
     unsigned failures; /* atomic: FAILED, CONSENT_LOST or CLOSED events */
     unsigned n_seen;   /* atomic: distinct streams received */
     uint8_t seen[2 * GEN_MAX_MEETING];
     /* publisher */
-    uint32_t a_ssrc, v_ssrc, a_ts, v_ts, a_count, v_count;
+    uint32_t a_ssrc, v_ssrc, a_ts, v_ts, a_count, v_count, a_octets, v_octets;
     uint16_t a_seq, v_seq, twcc_seq, pic_id;
     size_t a_idx, v_idx;
     ovl_time_t a_next, v_next;
@@ -127,6 +130,7 @@ struct gen_thread {
     part_t **dirty;
     size_t n_dirty;
     ovl_time_t rx_now;
+    ovl_clock_pair_t anchor; /* NTP times of sender reports */
     gen_win_t win[GEN_MAX_WINDOWS];
     uint64_t rx_media, tx_media, keyframe_requests, errors; /* atomic */
     uint64_t skipped; /* atomic: audio packets and video frames a starved publisher never sent (GEN_MAX_LAG) */
@@ -245,6 +249,7 @@ static void gen_send_rtp(part_t *p, bool video, const clip_pkt_t *cp, bool marke
     gen_queue(p, pkt, &to.addr);
     ovl_pkt_unref(pkt);
     GEN_BUMP(g->tx_media, 1);
+    *(video ? &p->v_octets : &p->a_octets) += (uint32_t)(cp->len + GEN_TRAILER);
     if (win >= 0) {
         GEN_BUMP(g->win[win].sent, 1);
         GEN_BUMP(g->win[win].expected, p->fanout);
@@ -305,6 +310,46 @@ static void gen_media_timer(ovl_timer_t *timer, ovl_time_t now, void *ctx)
     if (p->dirty)
         ovl_udp_flush(p->udp); /* now, so the stamped send times hold; the end-of-turn hook clears `dirty` */
     ovl_timer_schedule(ovl_loop_timers(p->g->loop), &p->media_timer, p->a_next < p->v_next ? p->a_next : p->v_next);
+}
+
+/* One RTCP compound (an SR when si is given, else an RR without report blocks, then SDES CNAME). */
+static void gen_send_report(part_t *p, uint32_t ssrc, const ovl_rtcp_sender_info_t *si)
+{
+    ovl_pkt_t *pkt = ovl_pool_get(p->g->pool);
+    ovl_wbuf_t wb;
+    ovl_ice_path_t to;
+    if (!pkt) {
+        GEN_BUMP(p->g->errors, 1);
+        return;
+    }
+    ovl_wbuf_init(&wb, pkt->data, OVL_POOL_DATA);
+    size_t len = 0;
+    if (ovl_rtcp_build_report(&wb, ssrc, si, NULL, 0, GEN_CNAME, strlen(GEN_CNAME)) == 0 && (len = wb.len) > 0 &&
+        ovl_transport_protect_rtcp(p->t, pkt->data, &len, len + ovl_pkt_tailroom(pkt), &to) == 0) {
+        pkt->len = len;
+        gen_queue(p, pkt, &to.addr);
+    } else
+        GEN_BUMP(p->g->errors, 1);
+    ovl_pkt_unref(pkt);
+}
+
+/* Every second, as a browser: publishers an SR per sending SSRC (the relay times its own SRs to
+ * subscribers from them), everyone a receiver report. */
+static void gen_rtcp_timer(ovl_timer_t *timer, ovl_time_t now, void *ctx)
+{
+    part_t *p = ctx;
+    (void)timer;
+    if (GEN_LOAD(p->connected)) {
+        if (p->publisher) {
+            uint64_t ntp = ovl_clock_ntp_at(&p->g->anchor, now);
+            ovl_rtcp_sender_info_t a = {ntp, p->a_ts, p->a_count, p->a_octets};
+            ovl_rtcp_sender_info_t v = {ntp, p->v_ts, p->v_count, p->v_octets};
+            gen_send_report(p, p->a_ssrc, &a);
+            gen_send_report(p, p->v_ssrc, &v);
+        } else
+            gen_send_report(p, p->a_ssrc, NULL);
+    }
+    ovl_timer_schedule(ovl_loop_timers(p->g->loop), &p->rtcp_timer, now + GEN_RTCP_PERIOD);
 }
 
 /* ---- receiving ---------------------------------------------------------------------------------------- */
@@ -438,6 +483,7 @@ static int gen_thread_init(gen_t *gen, gen_thread_t *g, part_t **parts, size_t n
     g->gen = gen;
     g->parts = parts;
     g->n = n;
+    ovl_clock_pair(&g->anchor);
     if (!(g->dirty = calloc(n ? n : 1, sizeof(*g->dirty))) || ovl_loop_new(&g->loop, 2 * n + 16) != 0 ||
         ovl_pool_new(&g->pool, n * GEN_POOL_PER_PART + 1024) != 0 || ovl_loop_add_hook(g->loop, gen_flush_hook, g) != 0)
         return -1;
@@ -447,6 +493,7 @@ static int gen_thread_init(gen_t *gen, gen_thread_t *g, part_t **parts, size_t n
         p->g = g;
         ovl_timer_init(&p->t_timer, gen_transport_timer, p);
         ovl_timer_init(&p->media_timer, gen_media_timer, p);
+        ovl_timer_init(&p->rtcp_timer, gen_rtcp_timer, p);
         if (ovl_udp_new(&p->udp, &ucfg, g->pool) != 0 ||
             ovl_loop_add(g->loop, ovl_udp_fd(p->udp), OVL_LOOP_READ, gen_on_readable, p) != 0)
             return -1;
@@ -481,9 +528,11 @@ static int gen_part_start(part_t *p, const ovl_dtls_cert_t *cert)
     p->a_ts = p->idx * 7777u;
     p->v_ts = p->idx * 99991u;
     p->pic_id = (uint16_t)(p->idx * 313u & 0x7fff);
-    if (ovl_transport_new(&cfg, ovl_clock_now(), &p->t) != 0)
+    ovl_time_t now = ovl_clock_now();
+    if (ovl_transport_new(&cfg, now, &p->t) != 0)
         return -1;
     gen_arm(p);
+    ovl_timer_schedule(ovl_loop_timers(p->g->loop), &p->rtcp_timer, now + (p->idx * 15485863u) % GEN_RTCP_PERIOD);
     return 0;
 }
 
