@@ -2,17 +2,21 @@
  * bench_relay: the whole relay under load. It starts the real `build/overleg serve` (a fresh data
  * directory, a kernel-chosen port, media_workers = 2), makes meetings with `overleg meeting create
  * --json`, and joins synthetic participants through the WebSocket protocol exactly as browsers do
- * (join, Chromium's offer, the relay's answer, relay offers answered). Each participant is a CLIENT
- * relay/transport (ICE, DTLS, SRTP) on its own UDP socket in this one process (bench_relay_gen.h);
- * publishers replay VP8 and Opus encoded once at start (bench_relay_clip.h).
+ * (join, Chromium's offer, the relay's answer, relay offers answered; bench_relay_sig.h and
+ * bench_relay_sdp.h). Each participant is a CLIENT relay/transport (ICE, DTLS, SRTP) on its own UDP
+ * socket in this one process (bench_relay_gen.h); publishers replay VP8 and Opus encoded once at
+ * start (bench_relay_clip.h), with RTCP reports every second.
  *
  * Per scenario (one table row): forwarded packets per second counted at the receivers, the relay
- * process's CPU seconds per million forwarded packets (/proc/<pid>/stat, relay process only),
- * latency the relay adds (receive minus send time, one monotonic clock, p50/p99), loss, the relay's
- * resident memory per participant above its idle size, and the CPU of the relay, of this load
- * generator, and of everything else on the machine, so a reader sees who was short of CPU. A
- * kernel reference (a bare sendmmsg/recvmmsg loop on loopback) is printed first: on a noisy
- * shared machine compare ratios, not absolute numbers. Rates are medians over the windows.
+ * process's CPU seconds per million forwarded packets (/proc/<pid>/stat utime + stime: the relay
+ * process alone, all its threads), latency the relay adds (receive minus send time, one monotonic
+ * clock, p50/p99), loss, the relay's resident memory per participant above its idle size, and the
+ * CPU of the relay, of this load generator and of everything else on the machine. Under it:
+ * references that say how far to trust the row on a shared machine (bench_relay_sys.h): the
+ * latency of a bare two-thread echo measured during the same windows, how late the generator's
+ * own timers ran, packets a starved generator skipped. Before the table, a kernel reference (a
+ * bare sendmmsg/recvmmsg loop on loopback): compare ratios to it, not absolute numbers. Rates are
+ * medians over the windows, latency percentiles over all of them.
  *
  * Environment (all optional):
  *   OVL_BENCH_SECONDS     measured seconds per scenario (default 10), split into
