@@ -15,8 +15,9 @@
  * references that say how far to trust the row on a shared machine (bench_relay_sys.h): the
  * latency of a bare two-thread echo measured during the same windows, how late the generator's
  * own timers ran, packets a starved generator skipped. Before the table, a kernel reference (a
- * bare sendmmsg/recvmmsg loop on loopback): compare ratios to it, not absolute numbers. Rates are
- * medians over the windows, latency percentiles over all of them.
+ * bare sendmmsg/recvmmsg loop on loopback): compare ratios to it, not absolute numbers. Every
+ * figure of the row is the median over the windows (latency percentiles of all packets together
+ * are under it).
  *
  * Environment (all optional):
  *   OVL_BENCH_SECONDS     measured seconds per scenario (default 10), split into
@@ -86,8 +87,8 @@ typedef struct snap {
 } snap_t;
 
 typedef struct result {
-    double pps, cpu_per_m, loss, p50_ms, p99_ms, p999_ms, echo_p50_ms, echo_p99_ms, late_p50_ms, late_p99_ms,
-        rss_mb_per_part, relay_core, gen_core, gen_busiest, other_core;
+    double pps, cpu_per_m, loss, p50_ms, p99_ms, all_p50_ms, all_p99_ms, p999_ms, echo_p50_ms, echo_p99_ms, late_p50_ms,
+        late_p99_ms, rss_mb_per_part, relay_core, gen_core, gen_busiest, other_core;
     double pps_min, pps_max;
     unsigned long rss_idle_kb, rss_kb;
     unsigned long long udp_drops, keyframe_requests, gen_errors, failures, relay_offers, skipped;
@@ -326,7 +327,8 @@ static void compute(run_t *r, const snap_t *s, result_t *res)
 {
     unsigned nw = r->o->windows;
     double pps[GEN_MAX_WINDOWS], cpu[GEN_MAX_WINDOWS], loss[GEN_MAX_WINDOWS], relay[GEN_MAX_WINDOWS],
-        gen[GEN_MAX_WINDOWS], busiest[GEN_MAX_WINDOWS], other[GEN_MAX_WINDOWS];
+        gen[GEN_MAX_WINDOWS], busiest[GEN_MAX_WINDOWS], other[GEN_MAX_WINDOWS], p50[GEN_MAX_WINDOWS],
+        p99[GEN_MAX_WINDOWS];
     gen_win_t *all = calloc(1, sizeof(*all)), *w = calloc(1, sizeof(*w));
     if (!all || !w) {
         free(all);
@@ -340,6 +342,8 @@ static void compute(run_t *r, const snap_t *s, result_t *res)
         double dt = s[i + 1].t - s[i].t, rc = s[i + 1].relay_cpu - s[i].relay_cpu, gc = s[i + 1].gen_cpu - s[i].gen_cpu;
         double mc = s[i + 1].machine.busy - s[i].machine.busy;
         pps[i] = (double)w->received / dt;
+        p50[i] = hist_quantile(w->hist, 0.50);
+        p99[i] = hist_quantile(w->hist, 0.99);
         cpu[i] = w->received ? rc / ((double)w->received / 1e6) : 0;
         loss[i] = w->expected ? 100.0 * (1.0 - (double)w->received / (double)w->expected) : 0;
         relay[i] = 100.0 * rc / dt;
@@ -367,8 +371,12 @@ static void compute(run_t *r, const snap_t *s, result_t *res)
     res->gen_core = median(gen, nw);
     res->gen_busiest = median(busiest, nw);
     res->other_core = median(other, nw);
-    res->p50_ms = hist_quantile(all->hist, 0.50);
-    res->p99_ms = hist_quantile(all->hist, 0.99);
+    /* One stall of a shared machine can own the p99 of all windows together: the table shows the
+     * windows' median, the details the percentiles of all packets. */
+    res->p50_ms = median(p50, nw);
+    res->p99_ms = median(p99, nw);
+    res->all_p50_ms = hist_quantile(all->hist, 0.50);
+    res->all_p99_ms = hist_quantile(all->hist, 0.99);
     res->p999_ms = hist_quantile(all->hist, 0.999);
     res->late_p50_ms = hist_quantile(all->late, 0.50);
     res->late_p99_ms = hist_quantile(all->late, 0.99);
@@ -671,9 +679,10 @@ static void print_details(const result_t *x)
 {
     printf("      rate      %.0f..%.0f pkt/s over the windows, %.0f if every publisher kept pace; set-up %.1f s%s\n",
            x->pps_min, x->pps_max, x->nominal_pps, x->setup_s, x->flowing ? "" : " (NOT every stream flowed)");
-    printf("      latency   p99.9 %.2f ms; machine echo (two wake-ups, no work) p50 %.2f p99 %.2f ms; generator "
+    printf("      latency   all packets p50 %.2f p99 %.2f p99.9 %.2f ms; machine echo (two wake-ups, no work) p50 %.2f "
+           "p99 %.2f ms; generator "
            "timers late p50 %.2f p99 %.2f ms\n",
-           x->p999_ms, x->echo_p50_ms, x->echo_p99_ms, x->late_p50_ms, x->late_p99_ms);
+           x->all_p50_ms, x->all_p99_ms, x->p999_ms, x->echo_p50_ms, x->echo_p99_ms, x->late_p50_ms, x->late_p99_ms);
     printf("      relay     RSS %.1f MB (idle %.1f MB); key frame requests %llu; relay offers answered %llu\n",
            (double)x->rss_kb / 1024, (double)x->rss_idle_kb / 1024, x->keyframe_requests, x->relay_offers);
     printf("      generator busiest thread %.0f%% of a core; frames and audio packets skipped when starved %llu; "
@@ -739,7 +748,7 @@ int main(void)
         "  datagram; lat: receive minus send time (relay, both kernels' loopback, and this generator's own\n"
         "  scheduling); loss: packets sent in the windows that never arrived; MB/part: relay RSS above idle per\n"
         "  participant; relay%% / gen%% / other%%: CPU of one core used by the relay, this generator, and everything\n"
-        "  else on the machine. Medians over the windows; latency over all of them.\n");
+        "  else on the machine. Every figure of the row is the median over the windows.\n");
     if (o.nice != 100 && access("/proc/self/autogroup", F_OK) == 0)
         set_autogroup_nice(group_nice); /* the group is the whole session's: leave it as it was */
     ovl_dtls_cert_free(cert);
