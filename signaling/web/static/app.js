@@ -281,7 +281,7 @@ function onWelcome(m) {
   app.meeting = m.meeting || { id: app.link.meeting, title: 'Meeting' };
   app.locked = !!m.locked;
   app.me = { id: m.you, name: app.link.claims.name || app.name, role: m.role, self: true,
-    audio_muted: false, video_muted: false };
+    audio_muted: false, video_muted: false, sharing: false };
   app.people = new Map((m.participants || []).map((p) => [p.id, p]));
   app.waiting = m.waiting || [];
   app.tracks.clear();
@@ -307,7 +307,7 @@ function onJoined(p) {
   app.people.set(p.id, p);
   app.grid.upsert(p);
   const t = app.tracks.get(p.id);
-  if (t) for (const kind of ['audio', 'video', 'screen']) if (t[kind]) app.grid.setTrack(p.id, kind, t[kind], p);
+  if (t) for (const kind of ['audio', 'video', 'screen']) if (t[kind]) showTrack(p.id, kind);
   toast(`${p.name} joined.`, { ms: 2500 }); // toasts are a live region: screen readers hear them
   renderAll();
 }
@@ -327,21 +327,32 @@ function onLeft(pid, reason) {
 
 function onMute(m) {
   const byName = m.by ? (m.by === app.me.id ? 'You' : (app.people.get(m.by) || {}).name || 'A host') : null;
+  const setState = (p) => {
+    if (m.kind === 'audio') p.audio_muted = m.muted;
+    else if (m.kind === 'video') p.video_muted = m.muted;
+    else if (m.kind === 'screen') p.sharing = !m.muted;
+  };
   if (m.participant === app.me.id) {
-    if (m.kind === 'audio') app.me.audio_muted = m.muted;
-    else app.me.video_muted = m.muted;
+    setState(app.me);
     if (m.by && m.muted) {
       if (m.kind === 'audio') app.media.setMicMuted(true);
-      else app.media.setCamOff(true);
-      toast(`${byName} turned off your ${m.kind === 'audio' ? 'microphone' : 'camera'}.`, { tone: 'warn', ms: 6000 });
+      else if (m.kind === 'video') app.media.setCamOff(true);
+      else if (m.kind === 'screen') app.media.stopScreen();
+      const what = { audio: 'microphone', video: 'camera', screen: 'screen sharing' }[m.kind] || m.kind;
+      toast(`${byName} turned off your ${what}.`, { tone: 'warn', ms: 6000 });
     }
     app.grid.upsert(app.me);
   } else {
     const p = app.people.get(m.participant);
     if (!p) return;
-    if (m.kind === 'audio') p.audio_muted = m.muted;
-    else p.video_muted = m.muted;
+    const wasSharing = !!p.sharing;
+    setState(p);
     app.grid.upsert(p);
+    // The share's state comes only from here (PROTOCOL.md "mute"): a stopped share sends nothing.
+    if (m.kind === 'screen') {
+      showTrack(p.id, 'screen');
+      if (p.sharing && !wasSharing) toast(`${p.name} is sharing their screen.`, { ms: 3000 });
+    }
   }
   renderAll();
 }
@@ -431,6 +442,18 @@ function send(msg) {
 
 // ---- media -----------------------------------------------------------------------------------
 
+/**
+ * Puts pid's received `kind` track on its tile, or takes it off: a screen only while its owner
+ * says it shares (the relay keeps the screen section open after a share stops).
+ */
+function showTrack(pid, kind) {
+  const p = app.people.get(pid);
+  if (!p) return;
+  const t = app.tracks.get(pid) || {};
+  const track = kind === 'screen' && !p.sharing ? null : t[kind] || null;
+  app.grid.setTrack(pid, kind, track, p);
+}
+
 function startCall(iceServers) {
   const call = new Call({ send: (msg) => send(msg), iceServers });
   app.call = call;
@@ -440,15 +463,14 @@ function startCall(iceServers) {
     const t = app.tracks.get(pid) || {};
     t[kind] = track;
     app.tracks.set(pid, t);
-    const p = app.people.get(pid);
-    if (p) app.grid.setTrack(pid, kind, track, p);
+    showTrack(pid, kind);
   });
   call.addEventListener('untrack', (ev) => {
     const { pid, kind, track } = ev.detail;
     const t = app.tracks.get(pid);
     if (!t || t[kind] !== track) return;
     delete t[kind];
-    if (app.people.has(pid)) app.grid.setTrack(pid, kind, null);
+    if (app.people.has(pid)) showTrack(pid, kind);
   });
   call.addEventListener('ice', (ev) => onIce(call, ev.detail.state));
   call.addEventListener('error', (ev) => {
@@ -542,6 +564,8 @@ function syncLocal() {
     const v = !m.videoOn;
     if (app.me.audio_muted !== a && send({ type: 'mute', kind: 'audio', muted: a })) app.me.audio_muted = a;
     if (app.me.video_muted !== v && send({ type: 'mute', kind: 'video', muted: v })) app.me.video_muted = v;
+    const sharing = !!m.screen;
+    if (app.me.sharing !== sharing && send({ type: 'mute', kind: 'screen', muted: !sharing })) app.me.sharing = sharing;
     app.grid.upsert(app.me);
     deviceBanner();
   }

@@ -210,9 +210,10 @@ export class Grid {
   /** Places every tile (see the layouts at the top of this file). */
   layout() {
     const all = [...this.tiles.values()];
-    // A received screen takes the stage once its first frames arrive (the track unmutes): a screen
-    // section the relay opened before anyone shares shows nothing until then.
-    const screens = all.filter((t) => t.screen && t.pid !== this.selfId && !t.remoteMuted);
+    // A received screen takes the stage as soon as its owner announces the share (app.js gives a
+    // screen tile a track only while the owner's `sharing` is true); until its first frames arrive
+    // the tile shows the owner's initials.
+    const screens = all.filter((t) => t.screen && t.pid !== this.selfId);
     const ownScreen = all.find((t) => t.screen && t.pid === this.selfId);
     const people = all.filter((t) => !t.screen).sort((a, b) => (a.pid === this.selfId) - (b.pid === this.selfId));
     const self = people.find((t) => t.pid === this.selfId);
