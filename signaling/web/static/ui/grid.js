@@ -88,7 +88,8 @@ export class Grid {
     t.tag.hidden = !t.tag.textContent;
     t.avatar.firstChild.textContent = initials(p.name);
     t.avatar.className = 'avatar ' + hue(p.name || '');
-    const videoLive = !!t.track && t.track.readyState === 'live' && (t.screen || !p.video_muted) && !(t.remoteMuted && !self);
+    const videoLive = !!t.track && t.track.readyState === 'live' && (t.screen || !p.video_muted) && !(t.remoteMuted && !self)
+      && !(this.audioOnly && !t.screen);
     t.el.classList.toggle('has-video', videoLive);
     t.el.classList.toggle('mirror', self && !t.screen);
     t.mic.hidden = t.screen || !p.audio_muted;
@@ -191,6 +192,12 @@ export class Grid {
       t.el.classList.toggle('speaking', speaking.has(t.pid));
       t.el.classList.toggle('active', active === t.pid && this.people() > 1);
     }
+  }
+
+  /** Audio-only mode: camera tiles show the person's initials instead of video (screens stay). */
+  setAudioOnly(on) {
+    this.audioOnly = !!on;
+    for (const t of this.tiles.values()) this.paint(t);
   }
 
   setQuality(pid, grade) {
