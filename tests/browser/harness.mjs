@@ -208,9 +208,21 @@ export async function startBrowser({ extraArgs = [] } = {}) {
 }
 
 /** Waits until `page` shows the call view ('call') or the screen with that id (data-screen). */
-export async function waitScreen(page, id, timeout = 15000) {
-  if (id === 'call') await page.locator('#call').waitFor({ state: 'visible', timeout });
-  else await page.locator(`#screen [data-screen="${id}"]`).waitFor({ state: 'visible', timeout });
+export async function waitScreen(page, id, timeout = 30000) {
+  try {
+    if (id === 'call') await page.locator('#call').waitFor({ state: 'visible', timeout });
+    else await page.locator(`#screen [data-screen="${id}"]`).waitFor({ state: 'visible', timeout });
+  } catch (err) {
+    // Say what the page shows instead, so a failure on a loaded machine can be told from a bug.
+    const shown = await page
+      .evaluate(() => {
+        const s = document.querySelector('#screen:not([hidden]) [data-screen]:not([hidden])');
+        return s ? `${s.dataset.screen}: ${s.textContent.trim().slice(0, 200)}` : 'no screen';
+      })
+      .catch(() => 'page gone');
+    err.message = `waiting for ${id}, the page shows ${shown}\n${err.message}`;
+    throw err;
+  }
 }
 
 /** Saves a screenshot under build/browser-artifacts/ and returns its path. */
