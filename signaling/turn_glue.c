@@ -103,8 +103,8 @@ static void alloc_created(ovl_turn_glue_t *g, tg_conn_t *c, const ovl_turn_alloc
     if (!a)
         return;
     a->relayed = ev->relayed;
-    a->fd = socket(g->bind_ip.family == OVL_ADDR_IPV6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                   0);
+    a->fd =
+        socket(g->bind_ip.family == OVL_ADDR_IPV6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (a->fd < 0)
         goto Fail;
     /* An ephemeral port on the relay's address; if that address is not local (NAT), any address. */
@@ -279,8 +279,7 @@ static void udp_rx(ovl_turn_glue_t *g, tg_alloc_t *a)
     }
 }
 
-int ovl_turn_glue_callback(ovl_turn_glue_t *g, struct lws *wsi, enum lws_callback_reasons reason, void *in,
-                           size_t len)
+int ovl_turn_glue_callback(ovl_turn_glue_t *g, struct lws *wsi, enum lws_callback_reasons reason, void *in, size_t len)
 {
     tg_conn_t *c;
     tg_alloc_t *a;

@@ -28,8 +28,8 @@
 typedef struct ovl_turn_glue ovl_turn_glue_t;
 
 typedef struct ovl_turn_glue_config {
-    const char *realm;     /* REALM (the public host) */
-    const char *secret;    /* the REST secret (the one welcome's credentials use), NUL-terminated */
+    const char *realm;       /* REALM (the public host) */
+    const char *secret;      /* the REST secret (the one welcome's credentials use), NUL-terminated */
     const ovl_addr_t *peers; /* the relay's media addresses (IP + worker port); copied */
     size_t n_peers;
     ovl_time_t now;
@@ -46,8 +46,7 @@ int ovl_turn_glue_new(struct lws_vhost *vh, const ovl_turn_glue_config_t *cfg, o
 void ovl_turn_glue_free(ovl_turn_glue_t *g);
 
 /** The lws callback of both raw protocols ("ovl-turn" and "ovl-turn-udp"); g may be NULL (closes). */
-int ovl_turn_glue_callback(ovl_turn_glue_t *g, struct lws *wsi, enum lws_callback_reasons reason, void *in,
-                           size_t len);
+int ovl_turn_glue_callback(ovl_turn_glue_t *g, struct lws *wsi, enum lws_callback_reasons reason, void *in, size_t len);
 
 /** Expiries and the wall clock; call about every 200 ms. */
 void ovl_turn_glue_tick(ovl_turn_glue_t *g, ovl_time_t now, int64_t unix_time);
