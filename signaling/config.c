@@ -326,9 +326,9 @@ int ovl_config_validate(const ovl_config_t *cfg, char *err, size_t cap)
         snprintf(err, cap, "rate_burst: must be at least rate_per_second (%u)", cfg->rate_per_second);
         return OVL_ERR_ARG;
     }
-    if ((cfg->turn_uris[0] == '\0') != (cfg->turn_secret[0] == '\0')) {
-        snprintf(err, cap, "%s: must be set together with %s", cfg->turn_uris[0] ? "turn_secret" : "turn_uris",
-                 cfg->turn_uris[0] ? "turn_uris" : "turn_secret");
+    /* turn_secret alone is the built-in TURN server's secret (derived from the server secret when empty). */
+    if (cfg->turn_uris[0] && !cfg->turn_secret[0]) {
+        snprintf(err, cap, "turn_secret: must be set together with turn_uris");
         return OVL_ERR_ARG;
     }
     if (cfg->media_port_base && cfg->media_port_base + (cfg->media_workers ? cfg->media_workers : 1) - 1 > 65535) {

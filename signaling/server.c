@@ -11,7 +11,11 @@
 
 #include <openssl/crypto.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "signaling/datadir.h"
+#include "signaling/turn_glue.h"
 
 #define TICK_US          200000
 #define POLL_INTERVAL    OVL_SEC(1)
@@ -79,10 +83,20 @@ static int cb_wakeup(struct lws *wsi, enum lws_callback_reasons reason, void *us
     return 0;
 }
 
+/* protocols[3] and [4]: TURN over TLS (connections whose first decrypted byte is not HTTP) and
+ * the UDP sockets of its allocations. */
+static int cb_turn(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    (void)user;
+    return ovl_turn_glue_callback(server_of(wsi)->turn, wsi, reason, in, len);
+}
+
 static const struct lws_protocols protocols[] = {
     {"overleg", cb_main, sizeof(ovl_session_t), 4096, 0, NULL, 0},
     {"ovl-listen", cb_listen, 0, 0, 0, NULL, 0},
     {"ovl-wakeup", cb_wakeup, 0, 0, 0, NULL, 0},
+    {OVL_TURN_GLUE_PROTOCOL, cb_turn, 0, 0, 0, NULL, 0},
+    {OVL_TURN_GLUE_UDP_PROTOCOL, cb_turn, 0, 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -134,6 +148,7 @@ static void on_tick(lws_sorted_usec_list_t *sul)
 
     ovl_listener_expire(s->listener, now);
     ovl_hub_tick(s->hub, now);
+    ovl_turn_glue_tick(s->turn, now, ovl_server_wall());
     if (now >= s->next_poll)
         poll_store(s, now);
     if (s->drain_requested && !s->draining)
@@ -190,7 +205,11 @@ static int make_lws(ovl_server_t *s, char *err, size_t cap)
         return OVL_ERR_IO;
     }
     memset(&info, 0, sizeof(info));
-    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    /* A TLS connection whose first decrypted byte is not HTTP is TURN: lws hands it, decrypted, to
+     * the raw protocol "ovl-turn" (docs/ARCHITECTURE.md, ICE-TCP and TURN). */
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG;
+    info.listen_accept_role = "raw-skt";
+    info.listen_accept_protocol = OVL_TURN_GLUE_PROTOCOL;
     info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
     info.vhost_name = "overleg";
     info.protocols = protocols;
@@ -351,9 +370,47 @@ void ovl_server_free(ovl_server_t *s)
     /* Close our duplicate of the epoll fd only if lws did not. */
     if (s->listen_dup >= 0 && fcntl(s->listen_dup, F_GETFD) >= 0)
         close(s->listen_dup);
+    ovl_turn_glue_free(s->turn);
     ovl_hub_free(s->hub);
     ovl_listener_free(s->listener);
     free(s->ips);
     OPENSSL_cleanse(s->secret, sizeof(s->secret));
     free(s);
+}
+
+int ovl_server_enable_turn(ovl_server_t *s, const char *const *ips, size_t n_ips, const uint16_t *ports, size_t n_ports)
+{
+    ovl_addr_t peers[16];
+    size_t n = 0;
+    int ret;
+    if (s->turn)
+        return OVL_ERR_STATE;
+    for (size_t i = 0; i < n_ips; i++)
+        for (size_t j = 0; j < n_ports && n < OVL_ARRAY_LEN(peers); j++)
+            if (ovl_addr_parse(&peers[n], ips[i], ports[j]) == 0)
+                n++;
+    if (n == 0)
+        return OVL_ERR_ARG;
+    /* Without a configured secret, one derived from the server secret (stable across restarts). */
+    if (!s->cfg.turn_secret[0]) {
+        uint8_t mac[32];
+        unsigned int ml = 0;
+        static const char label[] = "overleg turn rest secret";
+        if (!HMAC(EVP_sha256(), s->secret, OVL_SECRET_BYTES, (const uint8_t *)label, sizeof(label) - 1, mac, &ml))
+            return OVL_ERR_CRYPTO;
+        for (unsigned int i = 0; i < ml && 2 * i + 2 < sizeof(s->cfg.turn_secret); i++)
+            snprintf(s->cfg.turn_secret + 2 * i, 3, "%02x", mac[i]);
+        OPENSSL_cleanse(mac, sizeof(mac));
+    }
+    ovl_turn_glue_config_t gc = {s->cfg.public_host, s->cfg.turn_secret, peers, n, ovl_server_now(), ovl_server_wall()};
+    if ((ret = ovl_turn_glue_new(s->vh, &gc, &s->turn)) != 0)
+        return ret;
+    /* welcome hands out the built-in TURN unless other TURN servers are configured. */
+    if (!s->cfg.turn_uris[0]) {
+        char uri[OVL_CONFIG_STR_MAX + 32];
+        int n_uri = snprintf(uri, sizeof(uri), "turns:%s:%u?transport=tcp", s->cfg.public_host, s->link_port);
+        if (n_uri > 0 && (size_t)n_uri < sizeof(s->cfg.turn_uris))
+            memcpy(s->cfg.turn_uris, uri, (size_t)n_uri + 1);
+    }
+    return 0;
 }

@@ -60,6 +60,16 @@ int ovl_server_add_wakeup_fd(ovl_server_t *s, int fd, void (*cb)(void *ctx), voi
  */
 void ovl_server_set_metrics_provider(ovl_server_t *s, char *(*fn)(void *ctx), void *ctx);
 
+/**
+ * Serves TURN over TLS on the HTTPS port (issue 6). Allocations may reach only the relay's media
+ * addresses: every numeric IP in ips (borrowed strings) with every port in ports (the workers' UDP
+ * ports; at most 16 pairs). The REST secret is turn_secret, else one derived from the server
+ * secret; without turn_uris, welcome hands out "turns:PUBLIC_HOST:PORT?transport=tcp". Returns 0,
+ * OVL_ERR_ARG (no usable address), OVL_ERR_STATE (already on) or OVL_ERR_NOMEM.
+ */
+int ovl_server_enable_turn(ovl_server_t *s, const char *const *ips, size_t n_ips, const uint16_t *ports,
+                           size_t n_ports);
+
 /** Stops and frees everything (open connections are closed). NULL is fine. */
 void ovl_server_free(ovl_server_t *s);
 

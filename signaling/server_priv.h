@@ -92,6 +92,7 @@ struct ovl_server {
     size_t nips, capips;
     ovl_wakeup_t wakeups[OVL_SERVER_MAX_WAKEUPS];
     size_t n_wakeups;
+    struct ovl_turn_glue *turn; /* owned; NULL until ovl_server_enable_turn */
     char *(*metrics_extra)(void *ctx);
     void *metrics_ctx;
 };

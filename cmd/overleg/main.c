@@ -307,6 +307,13 @@ static int cmd_serve(const opts_t *o)
         for (size_t i = 0; i < n_addrs; i++)
             snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? "," : "", addrs[i]);
         printf("overleg %s: media on UDP ports %s (one per worker), announced as %s\n", VERSION, ports, list);
+        uint16_t wports[16];
+        size_t nw = 0;
+        for (size_t i = 0; i < ovl_media_worker_count(media) && nw < 16; i++)
+            wports[nw++] = ovl_media_worker_port(media, i);
+        /* TURN over TLS on the HTTPS port; its allocations reach only these media addresses. */
+        if (ovl_server_enable_turn(server, addrs, n_addrs, wports, nw) != 0)
+            fprintf(stderr, "overleg: TURN over TLS not available (no usable media address)\n");
     }
     if (cfg.demo_meeting) {
         ovl_meeting_t m;

@@ -32,7 +32,9 @@ export function pathOf(report) {
   const local = report.get(pair.localCandidateId) || {};
   const remote = report.get(pair.remoteCandidateId) || {};
   const proto = (local.protocol || remote.protocol || '').toUpperCase();
-  if (local.candidateType === 'relay') {
+  // Through our own TURN the relay answers from the allocation's UDP socket, so Chromium may learn
+  // the relayed path as a peer-reflexive candidate: relayProtocol still tells it came from TURN.
+  if (local.candidateType === 'relay' || local.relayProtocol) {
     const via = (local.relayProtocol || 'udp').toUpperCase();
     return { label: 'TURN/' + via, detail: `relayed through a TURN server over ${via}` };
   }
