@@ -23,14 +23,19 @@ struct ovl_media_receiver {
     ovl_audio_dec_t *adec;             /* owned, audio */
     int16_t *pcm;                      /* owned, audio: OVL_AUDIO_MAX_FRAME samples */
     /* video */
-    bool gave_up;  /* a packet was given up since the last decoded key frame */
-    bool dec_fail; /* the decoder failed since the last key frame */
-    bool had_key;  /* a key frame was decoded */
+    bool gave_up;             /* a packet was given up since the last decoded key frame */
+    bool dec_fail;            /* the decoder failed since the last key frame */
+    bool had_key;             /* a key frame was decoded */
+    uint64_t dropped_frames;  /* incomplete frames (after the first key frame) of assemblers replaced */
+    uint64_t incomplete_base; /* the assembler's incomplete frames before the first key frame */
     ovl_time_t last_pli;
-    /* audio */
+    /* both: extended sequence numbers */
     ovl_rtp_unwrap_t unwrap;
     int64_t highest;
-    bool audio_started;
+    bool started;
+    int64_t floor; /* video: packets before this one (the key frame the stream restarted at) are of no use */
+    bool restarted;
+    /* audio */
     size_t last_samples;
     /* reports */
     uint32_t sr_mid32;
@@ -117,6 +122,12 @@ static void decode_frame(ovl_media_receiver_t *r, const ovl_vp8_frame_t *f, ovl_
         r->dec_fail = true;
         return;
     }
+    if (!r->had_key) {
+        ovl_vp8_depacketizer_stats_t ds;
+        ovl_vp8_depacketizer_get_stats(r->assembler, &ds);
+        r->incomplete_base = ds.frames_incomplete;
+        r->stats.frames_before_key += ds.frames_incomplete;
+    }
     r->had_key = true;
     r->stats.frames_decoded++;
     r->stats.keyframes += f->keyframe;
@@ -141,6 +152,47 @@ static void assemble(ovl_media_receiver_t *r, const ovl_rtp_t *rtp, uint16_t seq
         decode_frame(r, &f, now);
 }
 
+/* The first packet of a key frame (RFC 7741 §4.3: S=1, PID=0, P=0). */
+static bool keyframe_start(const uint8_t *payload, size_t len)
+{
+    ovl_vp8_info_t info;
+    return len > 0 && ovl_vp8_parse(payload, len, &info) == 0 && info.frame_start && info.keyframe;
+}
+
+static bool needs_keyframe(const ovl_media_receiver_t *r)
+{
+    return !r->had_key || r->gave_up || r->dec_fail || ovl_vp8_depacketizer_keyframe_needed(r->assembler);
+}
+
+/*
+ * A new key frame while the stream needs one: start over from it. Whatever came before (packets of frames that
+ * cannot be decoded, the start of a stream joined mid-frame) would otherwise hold the assembler until its
+ * reorder distance passed. Only for a packet newer than any before (not a retransmission of an earlier key
+ * frame's start, whose other packets are already waiting in the assembler).
+ */
+static int restart_at(ovl_media_receiver_t *r, int64_t ext)
+{
+    ovl_vp8_depacketizer_cfg_t dc = {.window = 1024, .reorder = r->cfg.reorder};
+    ovl_vp8_depacketizer_stats_t old;
+    ovl_vp8_depacketizer_t *fresh;
+    int ret;
+    if ((ret = ovl_vp8_depacketizer_new(&dc, &fresh)) != 0)
+        return ret;
+    ovl_vp8_depacketizer_get_stats(r->assembler, &old);
+    if (r->had_key)
+        r->dropped_frames += old.frames_incomplete - r->incomplete_base;
+    else
+        r->stats.frames_before_key += old.frames_incomplete;
+    r->incomplete_base = 0;
+    ovl_vp8_depacketizer_free(r->assembler);
+    r->assembler = fresh;
+    if (r->nack)
+        ovl_nack_reset(r->nack);
+    r->floor = ext;
+    r->restarted = true;
+    return 0;
+}
+
 static int on_video(ovl_media_receiver_t *r, const ovl_rtp_t *rtp, ovl_time_t now)
 {
     const uint8_t *payload = ovl_rtp_payload(rtp);
@@ -159,6 +211,18 @@ static int on_video(ovl_media_receiver_t *r, const ovl_rtp_t *rtp, ovl_time_t no
     } else if (rtp->payload_type != r->cfg.pt) {
         r->stats.ignored++;
         return OVL_ERR_NOTFOUND;
+    }
+    int64_t ext = ovl_rtp_unwrap_seq(&r->unwrap, seq);
+    bool newest = !r->started || ext > r->highest;
+    if (r->restarted && ext < r->floor) {
+        r->stats.late++;
+        return OVL_ERR_REPLAY;
+    }
+    if (newest) {
+        r->highest = ext;
+        r->started = true;
+        if (needs_keyframe(r) && keyframe_start(payload, len))
+            (void)restart_at(r, ext);
     }
     if (r->nack) {
         ovl_nack_on_packet(r->nack, seq, now, &nr);
@@ -202,7 +266,7 @@ static int on_audio(ovl_media_receiver_t *r, const ovl_rtp_t *rtp, ovl_time_t no
         return OVL_ERR_NOTFOUND;
     }
     int64_t ext = ovl_rtp_unwrap_seq(&r->unwrap, rtp->seq);
-    if (r->audio_started && ext <= r->highest) {
+    if (r->started && ext <= r->highest) {
         r->stats.late++;
         return OVL_ERR_REPLAY;
     }
@@ -211,10 +275,10 @@ static int on_audio(ovl_media_receiver_t *r, const ovl_rtp_t *rtp, ovl_time_t no
     r->stats.octets += len;
     if (len == 0) { /* nothing to decode (a DTX gap filler) */
         r->highest = ext;
-        r->audio_started = true;
+        r->started = true;
         return 0;
     }
-    if (r->audio_started && ext - r->highest - 1 > 0 && ext - r->highest - 1 <= MAX_AUDIO_GAP) {
+    if (r->started && ext - r->highest - 1 > 0 && ext - r->highest - 1 <= MAX_AUDIO_GAP) {
         /* RFC 7587 §3.3 / RFC 6716 §2.1.7: the packet after a loss carries the lost one's FEC copy (LBRR);
          * frames before that one can only be concealed. */
         int64_t gap = ext - r->highest - 1;
@@ -224,11 +288,11 @@ static int on_audio(ovl_media_receiver_t *r, const ovl_rtp_t *rtp, ovl_time_t no
                                       &samples) == 0)
                 r->stats.frames_concealed++;
         r->stats.lost += (uint64_t)gap;
-    } else if (r->audio_started && ext - r->highest - 1 > MAX_AUDIO_GAP) {
+    } else if (r->started && ext - r->highest - 1 > MAX_AUDIO_GAP) {
         r->stats.lost += (uint64_t)(ext - r->highest - 1);
     }
     r->highest = ext;
-    r->audio_started = true;
+    r->started = true;
     decode_audio(r, payload, len, now);
     return 0;
 }
@@ -347,6 +411,7 @@ void ovl_media_receiver_stats(const ovl_media_receiver_t *r, ovl_media_receiver_
     if (r->assembler) {
         ovl_vp8_depacketizer_stats_t ds;
         ovl_vp8_depacketizer_get_stats(r->assembler, &ds);
-        out->frames_undecodable += ds.frames_incomplete; /* dropped by the assembler: never complete */
+        /* dropped by the assembler (this one or those before a restart), after the first key frame */
+        out->frames_undecodable += r->dropped_frames + (r->had_key ? ds.frames_incomplete - r->incomplete_base : 0);
     }
 }

@@ -135,6 +135,13 @@ void ovl_nack_poll(ovl_nack_t *n, ovl_time_t now, uint16_t *nack, size_t nack_ca
     }
 }
 
+void ovl_nack_reset(ovl_nack_t *n)
+{
+    n->len = 0;
+    n->started = false;
+    ovl_rtp_unwrap_init(&n->unwrap);
+}
+
 ovl_time_t ovl_nack_next_timeout(const ovl_nack_t *n)
 {
     ovl_time_t t = OVL_TIME_NEVER;

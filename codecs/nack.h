@@ -65,6 +65,10 @@ void ovl_nack_on_packet(ovl_nack_t *n, uint16_t seq, ovl_time_t now, ovl_nack_re
 void ovl_nack_poll(ovl_nack_t *n, ovl_time_t now, uint16_t *nack, size_t nack_cap, size_t *n_nack, uint16_t *lost,
                    size_t lost_cap, size_t *n_lost);
 
+/** Forgets every missing sequence number (not counted as lost) and restarts at the next arrival: the stream
+ * starts over (a key frame after which nothing older is wanted). Counters are kept. */
+void ovl_nack_reset(ovl_nack_t *n);
+
 /** When ovl_nack_poll has something to do (OVL_TIME_NEVER: nothing missing). */
 ovl_time_t ovl_nack_next_timeout(const ovl_nack_t *n);
 
