@@ -11,41 +11,44 @@ FUZZ_SECONDS ?= 20
 CTEST_ARGS ?=
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 
-.PHONY: all deps build run test test-sanitize fuzz fuzz-smoke bench format format-check clean
+.PHONY: all deps build run test test-sanitize test-image fuzz fuzz-smoke bench format format-check clean
 
 all: build
 
-# Optional package groups of deploy/install-deps.sh: the tests need Chromium (browser).
+# Optional package groups of deploy/install-deps.sh: the tests need Chromium (browser) and
+# buildah/podman/debootstrap for the container image test (image).
 DEPS_GROUPS ?=
-test test-sanitize: DEPS_GROUPS = browser
+test: DEPS_GROUPS = browser image
+test-sanitize: DEPS_GROUPS = browser
+test-image: DEPS_GROUPS = image
 
 deps:
 	@OVERLEG_DEPS="$(DEPS_GROUPS)" ./deploy/install-deps.sh
 
-build/CMakeCache.txt:
-	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-
-build: deps build/CMakeCache.txt
+# Configure every time (about a second): a suite folder added since the last run is picked up.
+build: deps
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build build -j $(JOBS)
 
 run: build
 	./build/overleg serve
 
 test: build
-	ctest --test-dir build --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+	@# -V: every cmocka case (each RFC vector by name) shows in the log, not only the suites.
+	ctest --test-dir build -V -j $(JOBS) $(CTEST_ARGS)
 
-build-sanitize/CMakeCache.txt:
-	cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DOVL_SANITIZE=ON
+# The container image tests alone (as root): build the image with buildah, run it with podman.
+test-image: build
+	ctest --test-dir build -L image --output-on-failure $(CTEST_ARGS)
 
-test-sanitize: deps build-sanitize/CMakeCache.txt
+test-sanitize: deps
+	@cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DOVL_SANITIZE=ON >/dev/null
 	cmake --build build-sanitize -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    ctest --test-dir build-sanitize --output-on-failure -j $(JOBS) -LE 'browser|image|bench' $(CTEST_ARGS)
 
-build-fuzz/CMakeCache.txt:
-	cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOVL_FUZZ=ON -DCMAKE_C_COMPILER=clang
-
-fuzz: deps build-fuzz/CMakeCache.txt
+fuzz: deps
+	@cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOVL_FUZZ=ON -DCMAKE_C_COMPILER=clang >/dev/null
 	cmake --build build-fuzz -j $(JOBS)
 
 # Each target runs on a scratch copy of its seed corpus, so the checked-in seeds never change.

@@ -6,7 +6,7 @@ set -eu
 
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
  libssl-dev libsrtp2-dev libopus-dev libvpx-dev libwebsockets-dev libcmocka-dev
- libjansson-dev libsqlite3-dev openssl curl ca-certificates
+ libjansson-dev libsqlite3-dev openssl curl ca-certificates python3
  iproute2 nftables iptables"
 
 # Optional groups, selected by the caller through OVERLEG_DEPS (space-separated):

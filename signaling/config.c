@@ -48,6 +48,11 @@ static const key_desc_t keys[] = {
     K(idle_timeout, KEY_DURATION, 5, 3600),
     K(turn_uris, KEY_STR, 0, 0),
     K(turn_secret, KEY_STR, 0, 0),
+    K(media_workers, KEY_UINT, 0, 256),
+    K(media_port_base, KEY_UINT, 0, 65535),
+    K(media_bind, KEY_STR, 0, 0),
+    K(public_ip, KEY_STR, 0, 0),
+    K(media_consent_timeout, KEY_DURATION, 1, 300),
 };
 
 void ovl_config_defaults(ovl_config_t *cfg)
@@ -71,6 +76,8 @@ void ovl_config_defaults(ovl_config_t *cfg)
     cfg->first_byte_timeout = 5;
     cfg->join_timeout = 10;
     cfg->idle_timeout = 60;
+    cfg->media_port_base = 10000;
+    cfg->media_consent_timeout = 30;
 }
 
 size_t ovl_config_key_count(void)
@@ -324,6 +331,21 @@ int ovl_config_validate(const ovl_config_t *cfg, char *err, size_t cap)
                  cfg->turn_uris[0] ? "turn_uris" : "turn_secret");
         return OVL_ERR_ARG;
     }
+    if (cfg->media_port_base && cfg->media_port_base + (cfg->media_workers ? cfg->media_workers : 1) - 1 > 65535) {
+        snprintf(err, cap, "media_port_base: %u plus media_workers goes past port 65535", cfg->media_port_base);
+        return OVL_ERR_ARG;
+    }
+    for (const char *c = cfg->public_ip; *c; c++)
+        if (!(isxdigit((unsigned char)*c) || *c == '.' || *c == ':' || *c == ',' || *c == ' ')) {
+            snprintf(err, cap, "public_ip: only numeric IPv4 or IPv6 addresses, comma separated (\"%.64s\")",
+                     cfg->public_ip);
+            return OVL_ERR_ARG;
+        }
+    for (const char *c = cfg->media_bind; *c; c++)
+        if (!(isxdigit((unsigned char)*c) || *c == '.' || *c == ':')) {
+            snprintf(err, cap, "media_bind: not a numeric IPv4 or IPv6 address (\"%.64s\")", cfg->media_bind);
+            return OVL_ERR_ARG;
+        }
     for (const char *c = cfg->public_host; *c; c++)
         if (!(isalnum((unsigned char)*c) || *c == '.' || *c == '-' || *c == ':' || *c == '[' || *c == ']')) {
             snprintf(err, cap, "public_host: not a host name or address (\"%.64s\")", cfg->public_host);

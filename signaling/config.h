@@ -39,6 +39,11 @@ typedef struct ovl_config {
     int64_t idle_timeout;                 /* seconds */
     char turn_uris[OVL_CONFIG_STR_MAX];   /* comma list of turn:/turns: URIs; empty = none */
     char turn_secret[OVL_CONFIG_STR_MAX]; /* coturn use-auth-secret shared secret */
+    uint32_t media_workers;               /* media worker threads; 0 = one per CPU */
+    uint32_t media_port_base;             /* worker i's UDP port is base + i; 0 = ports the kernel picks */
+    char media_bind[OVL_CONFIG_STR_MAX];  /* numeric address for the media sockets; empty = :: (or 0.0.0.0) */
+    char public_ip[OVL_CONFIG_STR_MAX];   /* addresses in ICE candidates, comma list; empty = interfaces */
+    int64_t media_consent_timeout;        /* seconds: RFC 7675 consent freshness */
 } ovl_config_t;
 
 /** Fills `cfg` with the built-in defaults (a working single-machine setup). */

@@ -227,6 +227,16 @@ static int route(ovl_server_t *s, struct lws *wsi, ovl_session_t *pss)
         g.meetings = rooms, g.participants = admitted, g.waiting = waiting;
         ovl_listener_stats(s->listener, &s->metrics.tcp_accepted, &s->metrics.tcp_raw, &s->metrics.tcp_dropped);
         char *text = ovl_metrics_render(&s->metrics, &g);
+        char *extra = text && s->metrics_extra ? s->metrics_extra(s->metrics_ctx) : NULL;
+        if (extra) {
+            size_t a = strlen(text), b = strlen(extra);
+            char *both = realloc(text, a + b + 1);
+            if (both) {
+                memcpy(both + a, extra, b + 1);
+                text = both;
+            }
+            free(extra);
+        }
         int ret = text ? respond(wsi, pss, 200, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text))
                        : respond(wsi, pss, 500, "text/plain", "", 0);
         free(text);

@@ -1,5 +1,5 @@
 /*
- * The seam between signaling and the media plane (the SFU relay, next issue).
+ * The seam between signaling and the media plane (the SFU relay, relay/io/media.h; cmd/overleg joins them).
  *
  * Commands go down through ovl_media_port_t, a table of functions plus a context that main.c may
  * install; they are called on the signaling thread and must not block (the relay queues them to
@@ -23,8 +23,11 @@
 
 typedef struct ovl_media_port {
     void *ctx; /* borrowed; passed back to every function */
-    /** A participant was admitted to meeting `meeting_id` (a room should exist for it). */
-    int (*participant_joined)(void *ctx, const char *meeting_id, uint64_t participant);
+    /**
+     * A participant was admitted to meeting `meeting_id` (a room should exist for it). `public_id`
+     * is its id in the protocol ("p3"): the relay announces its tracks under it (PROTOCOL.md, Tracks).
+     */
+    int (*participant_joined)(void *ctx, const char *meeting_id, uint64_t participant, const char *public_id);
     /** The participant's first SDP offer (text borrowed for the call). 0 or a negative OVL_ERR_*. */
     int (*client_offer)(void *ctx, uint64_t participant, const char *sdp);
     /** The participant's answer to a relay offer. */

@@ -198,7 +198,7 @@ static void admit(ovl_room_t *r, participant_t *p)
     j.peer = info_of(p);
     broadcast(r, &j, p);
     if (r->media && r->media->participant_joined)
-        r->media->participant_joined(r->media->ctx, r->meeting.id, p->conn);
+        r->media->participant_joined(r->media->ctx, r->meeting.id, p->conn, p->id);
 }
 
 static int name_ok(const ovl_room_t *r, const char *name)
@@ -391,8 +391,8 @@ static void handle_media(ovl_room_t *r, participant_t *p, const ovl_msg_t *msg)
             emit_error(r, p->conn, OVL_E_NEGOTIATION, ref);
             return;
         }
-        p->offered = 1;
         rc = mp->client_offer(mp->ctx, p->conn, msg->sdp);
+        p->offered = rc == 0; /* a refused offer (bad SDP) may be corrected and sent again */
         break;
     case OVL_MSG_ANSWER:
         if (!p->offered || !mp->client_answer) {

@@ -67,9 +67,22 @@ static int cb_listen(struct lws *wsi, enum lws_callback_reasons reason, void *us
     return 0;
 }
 
+/* protocols[2]: eventfds of other threads (the media workers' event queues), adopted as raw files. */
+static int cb_wakeup(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    (void)user, (void)in, (void)len;
+    if (reason == LWS_CALLBACK_RAW_RX_FILE) {
+        ovl_wakeup_t *w = lws_get_opaque_user_data(wsi);
+        if (w)
+            w->cb(w->ctx);
+    }
+    return 0;
+}
+
 static const struct lws_protocols protocols[] = {
     {"overleg", cb_main, sizeof(ovl_session_t), 4096, 0, NULL, 0},
     {"ovl-listen", cb_listen, 0, 0, 0, NULL, 0},
+    {"ovl-wakeup", cb_wakeup, 0, 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -290,6 +303,32 @@ void ovl_server_set_raw_tcp_handler(ovl_server_t *s,
                                     void (*on_raw_tcp)(void *ud, int fd, const uint8_t *first, size_t len), void *ud)
 {
     ovl_listener_set_raw_handler(s->listener, on_raw_tcp, ud);
+}
+
+int ovl_server_add_wakeup_fd(ovl_server_t *s, int fd, void (*cb)(void *ctx), void *ctx)
+{
+    lws_sock_file_fd_type u;
+    struct lws *wsi;
+    if (s->n_wakeups == OVL_SERVER_MAX_WAKEUPS)
+        return OVL_ERR_LIMIT;
+    /* lws closes what it adopted when the context goes: it gets a duplicate, the caller keeps fd. */
+    if ((u.filefd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0)
+        return OVL_ERR_IO;
+    ovl_wakeup_t *w = &s->wakeups[s->n_wakeups];
+    w->cb = cb;
+    w->ctx = ctx;
+    if (!(wsi = lws_adopt_descriptor_vhost(s->vh, LWS_ADOPT_RAW_FILE_DESC, u, "ovl-wakeup", NULL)))
+        return OVL_ERR_IO; /* lws closed the duplicate */
+    lws_set_opaque_user_data(wsi, w);
+    s->n_wakeups++;
+    /* Whatever was signalled before we watched is not lost: the fd stays readable (level-triggered). */
+    return 0;
+}
+
+void ovl_server_set_metrics_provider(ovl_server_t *s, char *(*fn)(void *ctx), void *ctx)
+{
+    s->metrics_extra = fn;
+    s->metrics_ctx = ctx;
 }
 
 void ovl_server_free(ovl_server_t *s)

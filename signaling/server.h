@@ -46,6 +46,20 @@ void ovl_server_media_event(ovl_server_t *s, const ovl_media_event_t *ev);
 void ovl_server_set_raw_tcp_handler(ovl_server_t *s,
                                     void (*on_raw_tcp)(void *ud, int fd, const uint8_t *first, size_t len), void *ud);
 
+/**
+ * Watches `fd` (borrowed: the server watches a duplicate, so the caller keeps and closes its own)
+ * in the event loop and calls cb(ctx) on the signaling thread whenever it is readable; cb must
+ * make it unreadable (read the eventfd) or it is called again. This is how the media plane's
+ * event queues reach signaling. 0 or OVL_ERR_IO.
+ */
+int ovl_server_add_wakeup_fd(ovl_server_t *s, int fd, void (*cb)(void *ctx), void *ctx);
+
+/**
+ * Installs a provider of more Prometheus text for /metrics (the media plane's counters): fn
+ * returns a malloc'd NUL-terminated string (or NULL), which the server appends and frees.
+ */
+void ovl_server_set_metrics_provider(ovl_server_t *s, char *(*fn)(void *ctx), void *ctx);
+
 /** Stops and frees everything (open connections are closed). NULL is fine. */
 void ovl_server_free(ovl_server_t *s);
 

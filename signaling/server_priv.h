@@ -51,6 +51,13 @@ typedef struct ovl_session {
 
 enum { OVL_HTTP_OTHER = 0, OVL_HTTP_GET, OVL_HTTP_POST, OVL_HTTP_DELETE };
 
+#define OVL_SERVER_MAX_WAKEUPS 260 /* media workers' event queues */
+
+typedef struct ovl_wakeup {
+    void (*cb)(void *ctx);
+    void *ctx;
+} ovl_wakeup_t;
+
 typedef struct ip_count {
     char ip[64];
     uint32_t n;
@@ -81,6 +88,10 @@ struct ovl_server {
     uint64_t next_conn;
     ip_count_t *ips; /* owned */
     size_t nips, capips;
+    ovl_wakeup_t wakeups[OVL_SERVER_MAX_WAKEUPS];
+    size_t n_wakeups;
+    char *(*metrics_extra)(void *ctx);
+    void *metrics_ctx;
 };
 
 ovl_time_t ovl_server_now(void);

@@ -7,9 +7,11 @@
  *   overleg meeting revoke ID [--config FILE]
  *   overleg --version | help
  *
- * The only place that may know both the signaling server and the media relay: when the relay
- * lands it is created here and installed through the media port (signaling/media_port.h).
+ * The only place that may know both the signaling server and the media relay: the relay (the
+ * media plane, relay/io/media.h) is created here and installed through the media port
+ * (signaling/media_port.h) by media_glue.c.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cmd/overleg/media_glue.h"
+#include "relay/io/media.h"
 #include "relay/proto/base.h"
 #include "signaling/config.h"
 #include "signaling/datadir.h"
@@ -230,12 +234,47 @@ static int cmd_meeting(const char *sub, const opts_t *o)
     return ret;
 }
 
+/* The media plane from the configuration; 0 or 1 (message printed). */
+static int make_media(const ovl_config_t *cfg, ovl_media_t **media)
+{
+    char err[512] = "";
+    ovl_media_config_t mc = {
+        .workers = cfg->media_workers,
+        .port_base = (uint16_t)cfg->media_port_base,
+        .bind = cfg->media_bind,
+        .public_ips = cfg->public_ip,
+        .consent_timeout = OVL_SEC(cfg->media_consent_timeout),
+        .max_participants = cfg->max_participants,
+    };
+    if (ovl_media_new(&mc, media, err, sizeof(err)) != 0) {
+        fprintf(stderr, "overleg: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
+/* Starts the workers with SIGTERM and SIGINT blocked, so that only the main thread handles them. */
+static int start_media(ovl_media_t *media)
+{
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    int ret = ovl_media_start(media);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return ret;
+}
+
 static int cmd_serve(const opts_t *o)
 {
     ovl_config_t cfg;
     ovl_log_t log;
     ovl_store_t *store = NULL;
     ovl_server_t *server = NULL;
+    ovl_media_t *media = NULL;
+    ovl_glue_t *glue = NULL;
+    ovl_media_port_t port;
     uint8_t secret[OVL_SECRET_BYTES];
     char err[512] = "";
     int ret;
@@ -243,20 +282,33 @@ static int cmd_serve(const opts_t *o)
     if ((ret = load_config(o, &cfg)) != 0 || (ret = open_data(&cfg, secret, &store)) != 0)
         return ret;
     ovl_log_init(&log, cfg.log_format, stderr);
-    /* The media relay (next issue) is created here and passed as the media port; none yet. */
-    if (ovl_server_new(&cfg, &log, store, secret, NULL, &server, err, sizeof(err)) != 0) {
-        fprintf(stderr, "overleg: %s\n", err);
-        ovl_store_free(store);
-        return 1;
+    ret = 1;
+    if (make_media(&cfg, &media) != 0 || ovl_glue_new(media, &port, &glue) != 0)
+        goto Exit;
+    if (ovl_server_new(&cfg, &log, store, secret, &port, &server, err, sizeof(err)) != 0 ||
+        ovl_glue_attach(glue, server) != 0 || start_media(media) != 0) {
+        fprintf(stderr, "overleg: %s\n", err[0] ? err : "media: cannot start the media workers");
+        goto Exit;
     }
-    uint16_t port = ovl_server_port(server);
-    printf("overleg %s: listening on port %u (%s)\n", VERSION, port, cfg.listen);
+    uint16_t listen_port = ovl_server_port(server);
+    printf("overleg %s: listening on port %u (%s)\n", VERSION, listen_port, cfg.listen);
+    {
+        size_t n_addrs;
+        const char *const *addrs = ovl_media_public_addrs(media, &n_addrs);
+        char ports[512] = "", list[512] = "";
+        for (size_t i = 0; i < ovl_media_worker_count(media); i++)
+            snprintf(ports + strlen(ports), sizeof(ports) - strlen(ports), "%s%u", i ? "," : "",
+                     ovl_media_worker_port(media, i));
+        for (size_t i = 0; i < n_addrs; i++)
+            snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? "," : "", addrs[i]);
+        printf("overleg %s: media on UDP ports %s (one per worker), announced as %s\n", VERSION, ports, list);
+    }
     if (cfg.demo_meeting) {
         ovl_meeting_t m;
         int64_t now = time(NULL);
         if (ovl_store_find_live(store, "Demo", now + 86400, &m) == 0 ||
             ovl_meetings_create(store, "Demo", cfg.link_expiry, 0, now, &m) == 0)
-            print_meeting(&cfg, secret, &m, NULL, link_port(&cfg, port), 0);
+            print_meeting(&cfg, secret, &m, NULL, link_port(&cfg, listen_port), 0);
     }
     fflush(stdout);
 
@@ -269,12 +321,16 @@ static int cmd_serve(const opts_t *o)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    ret = ovl_server_run(server);
+    ret = ovl_server_run(server) == 0 ? 0 : 1;
     running = NULL;
+Exit:
+    /* Signaling first (its last leaves go to the queues), then the workers stop and free their rooms. */
     ovl_server_free(server);
+    ovl_media_free(media);
+    ovl_glue_free(glue);
     ovl_store_free(store);
     ovl_log_event(&log, OVL_LOG_INFO, "exit", "code", ret == 0 ? "0" : "1", NULL);
-    return ret == 0 ? 0 : 1;
+    return ret;
 }
 
 int main(int argc, char **argv)

@@ -19,6 +19,7 @@ fail() {
 }
 
 export OVERLEG_LISTEN=127.0.0.1:0 OVERLEG_DATA_DIR="$DIR/data" OVERLEG_API_KEY=$KEY OVERLEG_PUBLIC_HOST=127.0.0.1
+export OVERLEG_MEDIA_PORT_BASE=0 OVERLEG_MEDIA_WORKERS=1 # kernel-picked UDP ports: suites run side by side
 
 # --- CLI without a server ------------------------------------------------------------------
 "$BIN" --version | grep -q '^overleg ' || fail "--version"
@@ -62,6 +63,10 @@ code() { $C -o /dev/null -w '%{http_code}' "$@"; }
 [ "$(code "$U/readyz")" = 200 ] || fail readyz
 $C "$U/metrics" | grep -q '^overleg_participants 0' || fail "metrics"
 $C "$U/metrics" | grep -q '^# TYPE overleg_errors_total counter' || fail "metrics types"
+$C "$U/metrics" | grep -q '^overleg_media_workers 1' || fail "metrics: media workers"
+$C "$U/metrics" | grep -q '^overleg_media_transports{worker="0"} 0' || fail "metrics: media transports"
+$C "$U/metrics" | grep -q '^overleg_media_dropped_total{worker="0",reason="transport-stun-auth"} 0' ||
+    fail "metrics: media drops by reason"
 
 H=$($C -D - -o /dev/null "$U/m/$CLI_ID")
 for h in "strict-transport-security: max-age" "content-security-policy: default-src 'self'; connect-src 'self' wss:" \

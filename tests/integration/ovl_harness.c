@@ -48,6 +48,9 @@ static void child_env(const ovl_srv_t *s)
     setenv("OVERLEG_DATA_DIR", s->data_dir, 1);
     setenv("OVERLEG_API_KEY", OVL_IT_API_KEY, 1);
     setenv("OVERLEG_PUBLIC_HOST", "127.0.0.1", 1);
+    /* Media: ports the kernel picks (tests run side by side) and one worker thread. */
+    setenv("OVERLEG_MEDIA_PORT_BASE", "0", 1);
+    setenv("OVERLEG_MEDIA_WORKERS", "1", 1);
     for (size_t i = 0; s->env && s->env[i]; i++)
         putenv((char *)s->env[i]);
 }

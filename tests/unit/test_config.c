@@ -139,6 +139,61 @@ static void test_cross_key_validation(void **state)
     assert_non_null(strstr(err, "public_host"));
 }
 
+/* The media relay's keys: defaults, the OVERLEG_PUBLIC_IP list, and their checks. */
+static const char *media_env[][2] = {
+    {"OVERLEG_PUBLIC_IP", "203.0.113.7, 2001:db8::7"},
+    {"OVERLEG_MEDIA_WORKERS", "3"},
+    {"OVERLEG_MEDIA_PORT_BASE", "0"},
+};
+
+static char *media_getenv(const char *name)
+{
+    for (size_t i = 0; i < sizeof(media_env) / sizeof(media_env[0]); i++)
+        if (strcmp(media_env[i][0], name) == 0)
+            return (char *)media_env[i][1];
+    return NULL;
+}
+
+static void test_media_keys(void **state)
+{
+    (void)state;
+    ovl_config_t c;
+    char err[256] = "";
+    ovl_config_defaults(&c);
+    assert_int_equal(c.media_workers, 0); /* one per CPU */
+    assert_int_equal(c.media_port_base, 10000);
+    assert_string_equal(c.public_ip, "");
+    assert_string_equal(c.media_bind, "");
+    assert_int_equal(c.media_consent_timeout, 30);
+    assert_int_equal(ovl_config_apply_env(&c, media_getenv, err, sizeof(err)), 0);
+    assert_string_equal(c.public_ip, "203.0.113.7, 2001:db8::7");
+    assert_int_equal(c.media_workers, 3);
+    assert_int_equal(c.media_port_base, 0);
+    assert_int_equal(ovl_config_validate(&c, err, sizeof(err)), 0);
+    assert_int_equal(parse(&c, "media_bind = 10.0.0.5\nmedia_consent_timeout = 5s\n", err), 0);
+    assert_string_equal(c.media_bind, "10.0.0.5");
+    assert_int_equal(c.media_consent_timeout, 5);
+    assert_int_equal(ovl_config_validate(&c, err, sizeof(err)), 0);
+
+    assert_int_equal(parse(&c, "media_workers = 1000\n", err), OVL_ERR_PARSE);
+    assert_non_null(strstr(err, "media_workers: must be a whole number from 0 to 256"));
+    assert_int_equal(parse(&c, "media_consent_timeout = 0\n", err), OVL_ERR_PARSE);
+    assert_non_null(strstr(err, "media_consent_timeout"));
+    ovl_config_defaults(&c);
+    strcpy(c.public_ip, "meet.example.org");
+    assert_int_equal(ovl_config_validate(&c, err, sizeof(err)), OVL_ERR_ARG);
+    assert_non_null(strstr(err, "public_ip"));
+    ovl_config_defaults(&c);
+    strcpy(c.media_bind, "any");
+    assert_int_equal(ovl_config_validate(&c, err, sizeof(err)), OVL_ERR_ARG);
+    assert_non_null(strstr(err, "media_bind"));
+    ovl_config_defaults(&c);
+    c.media_port_base = 65535;
+    c.media_workers = 2;
+    assert_int_equal(ovl_config_validate(&c, err, sizeof(err)), OVL_ERR_ARG);
+    assert_non_null(strstr(err, "media_port_base"));
+}
+
 static void test_durations(void **state)
 {
     (void)state;
@@ -197,10 +252,15 @@ static void test_file_loading(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults_are_valid),          cmocka_unit_test(test_file_syntax),
-        cmocka_unit_test(test_errors_name_the_key),         cmocka_unit_test(test_environment_overrides),
-        cmocka_unit_test(test_cross_key_validation),        cmocka_unit_test(test_durations),
-        cmocka_unit_test(test_example_documents_every_key), cmocka_unit_test(test_file_loading),
+        cmocka_unit_test(test_defaults_are_valid),
+        cmocka_unit_test(test_file_syntax),
+        cmocka_unit_test(test_errors_name_the_key),
+        cmocka_unit_test(test_environment_overrides),
+        cmocka_unit_test(test_cross_key_validation),
+        cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_example_documents_every_key),
+        cmocka_unit_test(test_media_keys),
+        cmocka_unit_test(test_file_loading),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

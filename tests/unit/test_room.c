@@ -23,6 +23,8 @@ typedef struct rec {
     /* media port calls */
     int joined, left, ended, offers, answers, restarts;
     int offer_rc;
+    uint64_t joined_conn; /* the last participant_joined call */
+    char joined_id[16];
 } rec_t;
 
 static void on_emit(void *ud, uint64_t conn, const ovl_out_t *m)
@@ -79,10 +81,13 @@ static int was_closed(rec_t *r, uint64_t conn, int code)
     return 0;
 }
 
-static int mp_joined(void *ctx, const char *m, uint64_t p)
+static int mp_joined(void *ctx, const char *m, uint64_t p, const char *public_id)
 {
-    (void)m, (void)p;
-    ((rec_t *)ctx)->joined++;
+    rec_t *r = ctx;
+    (void)m;
+    r->joined++;
+    r->joined_conn = p;
+    snprintf(r->joined_id, sizeof(r->joined_id), "%s", public_id);
     return 0;
 }
 static int mp_offer(void *ctx, uint64_t p, const char *sdp)
@@ -177,6 +182,9 @@ static void test_leave_tells_others(void **state)
     ovl_room_join(f->room, 1, OVL_ROLE_HOST, "Ann");
     ovl_room_join(f->room, 2, OVL_ROLE_GUEST, "Bob");
     assert_int_equal(f->rec.joined, 2);
+    /* The media plane learns the public id the others know Bob by (it names his tracks). */
+    assert_int_equal(f->rec.joined_conn, 2);
+    assert_string_equal(f->rec.joined_id, "p2");
     reset(&f->rec);
     handle(f, 2, (ovl_msg_t){.type = OVL_MSG_LEAVE});
     json_t *l = got(&f->rec, 1, "participant-left");
@@ -426,6 +434,13 @@ static void test_negotiation_through_media_port(void **state)
     reset(&f->rec);
     handle(f, 3, (ovl_msg_t){.type = OVL_MSG_OFFER, .sdp = "garbage"});
     assert_string_equal(field(got(&f->rec, 3, "error"), "code"), "bad-message");
+    /* A refused offer may be corrected and sent again (it was never accepted). */
+    f->rec.offer_rc = 0;
+    reset(&f->rec);
+    int before = f->rec.offers;
+    handle(f, 3, (ovl_msg_t){.type = OVL_MSG_OFFER, .sdp = "v=0 corrected"});
+    assert_null(got(&f->rec, 3, "error"));
+    assert_int_equal(f->rec.offers, before + 1);
     done(f);
 }
 

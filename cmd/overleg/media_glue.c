@@ -1,0 +1,124 @@
+/* Signaling <-> media plane: the media port's commands and the workers' events. See media_glue.h. */
+#include "cmd/overleg/media_glue.h"
+
+#include <stdlib.h>
+
+#define EVENT_BUDGET 256 /* events handled per wakeup; the queue wakes us again for the rest */
+
+typedef struct glue_wake {
+    ovl_glue_t *g;
+    size_t worker;
+} glue_wake_t;
+
+struct ovl_glue {
+    ovl_media_t *media;   /* borrowed */
+    ovl_server_t *server; /* borrowed; NULL until attached */
+    glue_wake_t *wakes;   /* owned, one per worker */
+};
+
+static int joined(void *ctx, const char *meeting_id, uint64_t participant, const char *public_id)
+{
+    ovl_glue_t *g = ctx;
+    return ovl_media_join(g->media, meeting_id, participant, public_id);
+}
+
+static int offer(void *ctx, uint64_t participant, const char *sdp)
+{
+    ovl_glue_t *g = ctx;
+    return ovl_media_offer(g->media, participant, sdp);
+}
+
+static int answer(void *ctx, uint64_t participant, const char *sdp)
+{
+    ovl_glue_t *g = ctx;
+    return ovl_media_answer(g->media, participant, sdp);
+}
+
+static int restart(void *ctx, uint64_t participant)
+{
+    ovl_glue_t *g = ctx;
+    return ovl_media_ice_restart(g->media, participant);
+}
+
+static void left(void *ctx, uint64_t participant)
+{
+    ovl_glue_t *g = ctx;
+    ovl_media_leave(g->media, participant);
+}
+
+static void ended(void *ctx, const char *meeting_id)
+{
+    ovl_glue_t *g = ctx;
+    ovl_media_end(g->media, meeting_id);
+}
+
+int ovl_glue_new(ovl_media_t *media, ovl_media_port_t *port, ovl_glue_t **out)
+{
+    ovl_glue_t *g = calloc(1, sizeof(*g));
+    size_t n = ovl_media_worker_count(media);
+    *out = NULL;
+    if (!g || !(g->wakes = calloc(n, sizeof(*g->wakes)))) {
+        free(g);
+        return OVL_ERR_NOMEM;
+    }
+    g->media = media;
+    *port = (ovl_media_port_t){g, joined, offer, answer, restart, left, ended};
+    *out = g;
+    return 0;
+}
+
+static void deliver(const ovl_media_out_t *ev, void *ctx)
+{
+    ovl_glue_t *g = ctx;
+    ovl_media_event_t e = {.participant = ev->participant, .sdp = ev->sdp};
+    switch (ev->type) {
+    case OVL_MEDIA_OUT_OFFER:
+        e.type = OVL_MEDIA_EV_OFFER;
+        break;
+    case OVL_MEDIA_OUT_ANSWER:
+        e.type = OVL_MEDIA_EV_ANSWER;
+        break;
+    case OVL_MEDIA_OUT_FAILED:
+        e.type = OVL_MEDIA_EV_FAILED;
+        break;
+    case OVL_MEDIA_OUT_ACTIVE_SPEAKER:
+        e.type = OVL_MEDIA_EV_ACTIVE_SPEAKER;
+        break;
+    default:
+        return;
+    }
+    ovl_server_media_event(g->server, &e);
+}
+
+static void on_wake(void *ctx)
+{
+    glue_wake_t *w = ctx;
+    ovl_media_poll(w->g->media, w->worker, EVENT_BUDGET, deliver, w->g);
+}
+
+static char *metrics(void *ctx)
+{
+    ovl_glue_t *g = ctx;
+    return ovl_media_metrics_render(g->media);
+}
+
+int ovl_glue_attach(ovl_glue_t *g, ovl_server_t *server)
+{
+    g->server = server;
+    for (size_t i = 0; i < ovl_media_worker_count(g->media); i++) {
+        g->wakes[i] = (glue_wake_t){g, i};
+        int ret = ovl_server_add_wakeup_fd(server, ovl_media_events_fd(g->media, i), on_wake, &g->wakes[i]);
+        if (ret != 0)
+            return ret;
+    }
+    ovl_server_set_metrics_provider(server, metrics, g);
+    return 0;
+}
+
+void ovl_glue_free(ovl_glue_t *g)
+{
+    if (!g)
+        return;
+    free(g->wakes);
+    free(g);
+}

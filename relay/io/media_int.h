@@ -1,0 +1,243 @@
+/*
+ * The media plane's parts as its files share them (not for callers; media.h is the API):
+ *
+ *   media.c         the plane, on the signaling thread: certificate, addresses, workers, placement
+ *                   of meetings, participant -> worker map, commands down, events up.
+ *   media_worker.c  one worker's hooks: datagrams -> transport map, commands, tick (stats, event
+ *                   backlog), end of turn (timers to arm, participants to reap).
+ *   media_part.c    participants and rooms on a worker: transports, route participants, the
+ *                   route sink (pool buffers, protect in place, sendmmsg queue), timers.
+ *   media_nego.c    one participant's SDP: the first offer, the relay's offers and the client's
+ *                   answers in order (one outstanding offer), ICE restarts.
+ *   media_sdp.c     SDP text work: ICE credentials, the client offer's transport parameters,
+ *                   msid / credentials / version rewriting, the restart offer.
+ *   media_addr.c    the addresses announced in candidates.
+ *   media_metrics.c Prometheus text of the workers' counters.
+ *
+ * Ownership on a worker: the worker owns its rooms (hash by meeting id) and participants (hash by
+ * id); a room owns its route room; a participant owns its transport; the route room owns the
+ * route participants. Everything here runs on the worker's thread.
+ */
+#ifndef OVL_IO_MEDIA_INT_H
+#define OVL_IO_MEDIA_INT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "relay/io/media.h"
+#include "relay/io/worker.h"
+#include "relay/proto/dtls_cert.h"
+#include "relay/proto/sdp.h"
+#include "relay/route/route.h"
+#include "relay/transport/transport.h"
+#include "relay/transport/transport_map.h"
+
+#define OVL_MEDIA_UFRAG_LEN    8  /* ICE ufrag: 48 random bits (RFC 8445 §5.3 asks for at least 24) */
+#define OVL_MEDIA_PWD_LEN      24 /* ICE password: 144 random bits (at least 128) */
+#define OVL_MEDIA_PATH_UDP     1  /* path_id of a worker's UDP socket (ICE-TCP connections get others) */
+#define OVL_MEDIA_TICK         OVL_MS(200)
+#define OVL_MEDIA_PART_BUCKETS 1024
+#define OVL_MEDIA_ROOM_BUCKETS 256
+
+/* Commands, ovl_worker_msg_t.type (signaling -> worker); id is the participant. */
+enum {
+    OVL_MEDIA_CMD_JOIN = 1,    /* payload: ovl_media_join_cmd_t */
+    OVL_MEDIA_CMD_OFFER,       /* payload: ovl_media_offer_cmd_t */
+    OVL_MEDIA_CMD_ANSWER,      /* payload: SDP text, NUL-terminated, len bytes */
+    OVL_MEDIA_CMD_ICE_RESTART, /* no payload */
+    OVL_MEDIA_CMD_LEAVE,       /* no payload */
+    OVL_MEDIA_CMD_END,         /* payload: the meeting id, NUL-terminated; id unused */
+};
+/* Events (worker -> signaling): type is an ovl_media_out_type_t, id the participant, payload the
+ * SDP (OFFER, ANSWER) or the reason (FAILED), NUL-terminated. */
+
+typedef struct ovl_media_join_cmd {
+    char meeting[OVL_MEDIA_MEETING_ID_MAX + 1];
+    char public_id[OVL_MEDIA_PUBLIC_ID_MAX + 1];
+} ovl_media_join_cmd_t;
+
+typedef struct ovl_media_offer_cmd {
+    char remote_ufrag[OVL_ICE_UFRAG_MAX + 1];  /* the client's ICE ufrag */
+    ovl_dtls_fingerprint_t remote_fingerprint; /* the client's certificate fingerprint */
+    size_t len;
+    char sdp[]; /* the offer, len bytes and a NUL */
+} ovl_media_offer_cmd_t;
+
+/* What every worker shares (read-only once the threads run). */
+typedef struct ovl_media_shared {
+    const ovl_dtls_cert_t *cert; /* borrowed from the plane */
+    uint8_t fingerprint_sha256[32];
+    char addrs[OVL_MEDIA_MAX_ADDRS][64]; /* announced addresses */
+    size_t n_addrs;
+    bool v6_socket; /* sockets are IPv6 (dual stack): IPv4 peers appear IPv4-mapped */
+    ovl_ice_lite_config_t ice;
+    size_t max_participants;
+} ovl_media_shared_t;
+
+typedef struct ovl_media_worker ovl_media_worker_t;
+typedef struct ovl_media_room ovl_media_room_t;
+typedef struct ovl_media_part ovl_media_part_t;
+
+/* Where a participant's negotiation is (media_nego.c). */
+typedef enum ovl_media_nego {
+    OVL_MEDIA_NEGO_IDLE = 0, /* no relay offer is with the client */
+    OVL_MEDIA_NEGO_ROUTE,    /* the router's offer is with the client */
+    OVL_MEDIA_NEGO_RESTART,  /* our ICE-restart offer is with the client */
+} ovl_media_nego_t;
+
+struct ovl_media_part {
+    ovl_media_part_t *hash_next;   /* worker's participant table */
+    ovl_media_part_t *room_next;   /* room's list */
+    ovl_media_part_t *doomed_next; /* worker's reap list */
+    ovl_media_part_t *dirty_next;  /* worker's timer re-arm list */
+    ovl_media_worker_t *mw;        /* back-ref */
+    ovl_media_room_t *room;        /* back-ref */
+    uint64_t id;
+    char public_id[OVL_MEDIA_PUBLIC_ID_MAX + 1];
+    ovl_transport_t *t;                  /* owned; NULL until the first offer */
+    ovl_route_participant_t *rp;         /* owned by the route room */
+    ovl_timer_t timer;                   /* the transport's next timeout */
+    char ufrag[OVL_MEDIA_UFRAG_LEN + 1]; /* current local ICE credentials */
+    char pwd[OVL_MEDIA_PWD_LEN + 1];
+    uint64_t session_id, sdp_version; /* o= line of every description we send */
+    ovl_media_nego_t nego;
+    bool creds_announced; /* the current credentials went out in an offer or answer */
+    char *local_sdp;      /* owned: the last description the client accepted */
+    char *pending_sdp;    /* owned: the offer with the client */
+    char *held_offer;     /* owned: a router offer waiting for our restart offer's answer */
+    bool connected, doomed, dirty, failed;
+};
+
+struct ovl_media_room {
+    ovl_media_room_t *hash_next;
+    ovl_media_worker_t *mw; /* back-ref */
+    char meeting[OVL_MEDIA_MEETING_ID_MAX + 1];
+    ovl_route_room_t *route; /* owned */
+    ovl_timer_t timer;       /* the route room's next timeout */
+    ovl_media_part_t *parts; /* borrowed list */
+    size_t n_parts;
+};
+
+/* Counters kept on the worker thread (published as ovl_media_stats_t). */
+typedef struct ovl_media_counters {
+    uint64_t drop_unknown_source, drop_not_connected, drop_no_buffer, drop_send, drop_route;
+    uint64_t drop_transport[OVL_TRANSPORT_DROP_COUNT]; /* of transports already freed */
+    uint64_t rtp_in, rtp_out, rtcp_in, rtcp_out;
+    uint64_t failed, commands, events, events_deferred;
+} ovl_media_counters_t;
+
+#define OVL_MEDIA_STATS_WORDS (sizeof(ovl_media_stats_t) / sizeof(uint64_t))
+
+typedef struct ovl_media_backlog {
+    struct ovl_media_backlog *next;
+    ovl_worker_msg_t msg;
+} ovl_media_backlog_t;
+
+struct ovl_media_worker {
+    ovl_worker_t *w;                  /* owned */
+    const ovl_media_shared_t *shared; /* borrowed */
+    unsigned index;
+    ovl_transport_map_t *map; /* owned */
+    ovl_sdp_candidate_t cands[OVL_MEDIA_MAX_ADDRS];
+    size_t n_cands;
+    ovl_media_part_t *parts[OVL_MEDIA_PART_BUCKETS];
+    ovl_media_room_t *rooms[OVL_MEDIA_ROOM_BUCKETS];
+    size_t n_parts, n_rooms, n_transports;
+    ovl_media_part_t *doomed, *dirty;
+    ovl_media_backlog_t *backlog, *backlog_tail;
+    ovl_time_t now; /* the loop's time for the hook being run */
+    ovl_time_t next_clock;
+    uint64_t room_seq;
+    ovl_media_counters_t c;
+    _Atomic uint64_t snapshot[OVL_MEDIA_STATS_WORDS]; /* ovl_media_stats_t, word by word */
+};
+
+/* ---- media_worker.c ---- */
+/** Creates worker `index` (socket bound, not started). */
+int ovl_media_worker_new(ovl_media_worker_t **out, const ovl_media_shared_t *shared, const ovl_worker_config_t *wcfg,
+                         size_t max_transports);
+void ovl_media_worker_free(ovl_media_worker_t *mw);
+/** Queues an event for signaling (kept in a backlog when the queue is full). Takes `payload` (malloc'd or NULL). */
+void ovl_media_worker_emit(ovl_media_worker_t *mw, uint32_t type, uint64_t id, char *payload);
+/** Reads the last published snapshot (any thread). */
+void ovl_media_worker_snapshot(const ovl_media_worker_t *mw, ovl_media_stats_t *out);
+
+/* ---- media_part.c ---- */
+ovl_media_part_t *ovl_media_part_find(const ovl_media_worker_t *mw, uint64_t id);
+ovl_media_room_t *ovl_media_room_find(const ovl_media_worker_t *mw, const char *meeting);
+/** JOIN: the room (made if new), a route participant, fresh ICE credentials. */
+void ovl_media_part_join(ovl_media_worker_t *mw, uint64_t id, const ovl_media_join_cmd_t *cmd);
+/** The client's first offer: the transport, then the router answers. */
+void ovl_media_part_offer(ovl_media_part_t *p, const ovl_media_offer_cmd_t *cmd);
+/** Removes a participant now (not from inside its transport's callbacks): route, transport, room if empty. */
+void ovl_media_part_remove(ovl_media_part_t *p, bool close_transport);
+/** Frees a room and everyone in it without events (meeting end, shutdown). */
+void ovl_media_room_free(ovl_media_room_t *r);
+/** The participant failed: FAILED goes up once and it is removed at the end of the turn. */
+void ovl_media_part_fail(ovl_media_part_t *p, const char *reason);
+/** Arms p's transport timer if its next timeout is earlier than the armed one. */
+void ovl_media_part_arm(ovl_media_part_t *p);
+/** Arms the room's timer if the router's next timeout is earlier than the armed one. */
+void ovl_media_room_arm(ovl_media_room_t *r);
+/** New random ICE credentials for p that no other transport of the worker uses. */
+void ovl_media_part_new_credentials(ovl_media_part_t *p);
+
+/* ---- media_nego.c ---- */
+/** Router event: SDP for participant p (answer or offer). */
+void ovl_media_nego_route_sdp(ovl_media_part_t *p, const char *type, const char *text);
+/** The client's answer (SDP text). */
+void ovl_media_nego_answer(ovl_media_part_t *p, const char *sdp, size_t len);
+/** ICE restart: new credentials, transport restarted, the offer carrying them sent when nothing is outstanding. */
+void ovl_media_nego_ice_restart(ovl_media_part_t *p);
+/** Frees p's SDP texts. */
+void ovl_media_nego_dispose(ovl_media_part_t *p);
+
+/* ---- media_sdp.c ---- */
+/** Fills ufrag[0..ulen) and pwd[0..plen) (then NULs) with random ice-chars (RFC 8839 §5.4). */
+int ovl_media_sdp_credentials(char *ufrag, size_t ulen, char *pwd, size_t plen);
+
+/**
+ * From a client's offer: the ICE ufrag and the DTLS fingerprint (SHA-256 preferred) of its first
+ * accepted section (session level as fallback). OVL_ERR_PARSE (bad SDP), OVL_ERR_UNSUPPORTED (no
+ * usable ufrag or fingerprint).
+ */
+int ovl_media_sdp_offer_params(const char *sdp, size_t len, char *ufrag, size_t ucap, ovl_dtls_fingerprint_t *fp);
+
+/* How ovl_media_sdp_rewrite changes a description. */
+typedef struct ovl_media_sdp_edit {
+    const char *ufrag, *pwd; /* replace every a=ice-ufrag / a=ice-pwd value; NULL: keep */
+    uint64_t version;        /* replace the o= sess-version; 0: keep */
+    /* Public id of route participant `id`, or NULL (then the msid is kept). */
+    const char *(*public_id)(void *ctx, uint64_t id);
+    void *ctx;
+} ovl_media_sdp_edit_t;
+
+/**
+ * Copies SDP text with the edits applied; msid stream ids "ovl-<id>" or "<id>" (decimal) become
+ * the publisher's public id P and track ids "...audio|camera|screen" "P-<slot>" (unique in the
+ * connection: browsers use it as MediaStreamTrack.id), in a=msid and a=ssrc ... msid: lines.
+ * *out is malloc'd and NUL-terminated. OVL_ERR_NOMEM.
+ */
+int ovl_media_sdp_rewrite(const char *in, const ovl_media_sdp_edit_t *edit, char **out);
+
+/** An offer re-offering description `local` (text) with new ICE credentials (RFC 8445 §9). *out malloc'd. */
+int ovl_media_sdp_restart_offer(const char *local, const char *ufrag, const char *pwd, char **out);
+
+/* ---- media_addr.c ---- */
+/**
+ * The addresses to announce (see ovl_media_config_t.public_ips), numeric, at most `max`.
+ * OVL_ERR_PARSE with err naming public_ip for a bad entry.
+ */
+int ovl_media_addr_resolve(const char *public_ips, const char *bind, bool v6_ok, char (*out)[64], size_t max, size_t *n,
+                           char *err, size_t cap);
+
+/** The sockaddr for `a` on a socket of family v6_socket (IPv4 becomes IPv4-mapped on IPv6). */
+int ovl_media_addr_to_sockaddr(const ovl_addr_t *a, bool v6_socket, struct sockaddr_storage *ss, socklen_t *len);
+
+/** A received source address, IPv4-mapped IPv6 turned back into IPv4. */
+int ovl_media_addr_from_sockaddr(ovl_addr_t *a, const struct sockaddr *sa);
+
+#endif
