@@ -125,8 +125,9 @@ static void on_message(sig_t *g, const json_t *j)
     } else if (strcmp(type, "error") == 0) {
         on_error(g, j);
     } else if (strcmp(type, "end") == 0) {
-        snprintf(why, sizeof(why), "the server ended our session: %s", str(j, "reason"));
-        stop(g, OVL_PEER_EXIT_REFUSED, why);
+        const char *reason = str(j, "reason");
+        snprintf(why, sizeof(why), "the server ended our session: %s", reason);
+        stop(g, strcmp(reason, "media-failed") == 0 ? OVL_PEER_EXIT_MEDIA : OVL_PEER_EXIT_REFUSED, why);
     }
 }
 
@@ -162,9 +163,12 @@ static int connect_ws(const ovl_peer_opts_t *o, ovl_wsclient_t **ws, char *err, 
     ovl_wsclient_config_t wc = {
         .host = link.host, .port = link.port, .path = "/ws", .insecure = o->insecure, .timeout_ms = 10000};
     if (ovl_wsclient_connect(&wc, ws, detail, sizeof(detail)) != 0) {
+        bool tls = strstr(detail, "SSL") || strstr(detail, "ssl") || strstr(detail, "tls") || strstr(detail, "cert");
         snprintf(err, cap, "cannot reach wss://%s%s%s:%u/ws: %s%s", strchr(link.host, ':') ? "[" : "", link.host,
                  strchr(link.host, ':') ? "]" : "", link.port, detail,
-                 !o->insecure && strstr(detail, "verif") ? " (a self-signed server needs --insecure)" : "");
+                 !o->insecure && tls ? " (TLS failed: is the server's certificate trusted by this machine? a test "
+                                       "server's self-signed one needs --insecure)"
+                                     : "");
         return OVL_PEER_EXIT_CONNECT;
     }
     json_t *join = json_pack("{s:s, s:s, s:s, s:s}", "type", "join", "meeting", link.meeting, "token", link.token,
