@@ -63,7 +63,7 @@ int ovl_media_receiver_new(const ovl_media_receiver_cfg_t *cfg, ovl_media_receiv
     ovl_rtp_unwrap_init(&r->unwrap);
     r->stats.audio_level = 127;
     if (cfg->kind == OVL_MEDIA_VIDEO) {
-        ovl_vp8_depacketizer_cfg_t dc = {.window = 1024, .reorder = r->cfg.reorder};
+        ovl_vp8_depacketizer_cfg_t dc = {.window = 512, .reorder = r->cfg.reorder};
         if ((ret = ovl_vp8_depacketizer_new(&dc, &r->assembler)) != 0 || (ret = ovl_video_dec_new(&r->vdec)) != 0 ||
             (cfg->nack && (ret = ovl_nack_new(&cfg->nack_cfg, &r->nack)) != 0))
             goto Exit;
@@ -172,7 +172,7 @@ static bool needs_keyframe(const ovl_media_receiver_t *r)
  */
 static int restart_at(ovl_media_receiver_t *r, int64_t ext)
 {
-    ovl_vp8_depacketizer_cfg_t dc = {.window = 1024, .reorder = r->cfg.reorder};
+    ovl_vp8_depacketizer_cfg_t dc = {.window = 512, .reorder = r->cfg.reorder};
     ovl_vp8_depacketizer_stats_t old;
     ovl_vp8_depacketizer_t *fresh;
     int ret;
