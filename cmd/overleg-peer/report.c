@@ -178,8 +178,8 @@ void ovl_peer_report_print(const ovl_peer_report_t *r, FILE *f)
             "lost", "first video");
     for (size_t i = 0; i < r->n_remotes; i++) {
         const ovl_peer_remote_report_t *p = &r->remotes[i];
-        char who[64];
-        snprintf(who, sizeof(who), "%s %.16s%s", p->id, p->name, p->left ? " (left)" : "");
+        char who[128];
+        snprintf(who, sizeof(who), "%.32s %.16s%s", p->id, p->name, p->left ? " (left)" : "");
         ms_text(t2, sizeof(t2), r->connected_at, p->video.st.first_frame_at);
         fprintf(f, "  %-24s %7llu %7llu %5llu %12llu %6llu %5llu %12s\n", who,
                 (unsigned long long)p->audio.st.frames_decoded, (unsigned long long)p->video.st.frames_decoded,

@@ -38,7 +38,7 @@ typedef struct relay relay_t;
 typedef struct rpeer {
     relay_t *r;
     int idx;
-    char id[8], ufrag[16], pwd[32];
+    char id[16], ufrag[16], pwd[40];
     ovl_peer_opts_t opts;
     ovl_peer_media_t *m;
     ovl_transport_t *t; /* the relay's transport to this peer */
@@ -360,9 +360,9 @@ static void run(relay_t *r, const ovl_peer_opts_t *opts, const ovl_time_t *join_
         p->r = r;
         p->idx = (int)i;
         p->opts = opts[i];
-        snprintf(p->id, sizeof(p->id), "p%zu", i + 1);
-        snprintf(p->ufrag, sizeof(p->ufrag), "rel%zu", i + 1);
-        snprintf(p->pwd, sizeof(p->pwd), "relaypassword0123456789%zu", i + 1);
+        snprintf(p->id, sizeof(p->id), "p%d", (int)i + 1);
+        snprintf(p->ufrag, sizeof(p->ufrag), "rel%d", (int)i + 1);
+        snprintf(p->pwd, sizeof(p->pwd), "relaypassword0123456789%d", (int)i + 1);
         p->join_at = now + join_after[i];
         if (ovl_peer_media_new(&p->opts, wake, r, &p->m, err, sizeof(err)) != 0)
             fail_msg("peer %zu: %s", i, err);
