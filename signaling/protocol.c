@@ -88,7 +88,7 @@ const char *ovl_ecode_message(ovl_ecode_t code)
 
 const char *ovl_media_kind_name(ovl_media_kind_t kind)
 {
-    return kind == OVL_KIND_VIDEO ? "video" : "audio";
+    return kind == OVL_KIND_SCREEN ? "screen" : kind == OVL_KIND_VIDEO ? "video" : "audio";
 }
 
 /* ---- parsing: one table row per field a message type reads ---- */
@@ -164,6 +164,8 @@ static int read_field(const field_spec_t *f, json_t *v, ovl_msg_t *msg, ovl_prot
             *(ovl_media_kind_t *)dst = OVL_KIND_AUDIO;
         else if (s && strcmp(s, "video") == 0)
             *(ovl_media_kind_t *)dst = OVL_KIND_VIDEO;
+        else if (s && strcmp(s, "screen") == 0)
+            *(ovl_media_kind_t *)dst = OVL_KIND_SCREEN;
         else
             return refuse(err, OVL_E_BAD_MESSAGE, f->name);
         return 0;
@@ -226,8 +228,9 @@ void ovl_msg_dispose(ovl_msg_t *msg)
 
 static json_t *peer_json(const ovl_peer_info_t *p)
 {
-    return json_pack("{s:s, s:s, s:s, s:b, s:b}", "id", p->id ? p->id : "", "name", p->name ? p->name : "", "role",
-                     ovl_role_name(p->role), "audio_muted", p->audio_muted, "video_muted", p->video_muted);
+    return json_pack("{s:s, s:s, s:s, s:b, s:b, s:b}", "id", p->id ? p->id : "", "name", p->name ? p->name : "", "role",
+                     ovl_role_name(p->role), "audio_muted", p->audio_muted, "video_muted", p->video_muted, "sharing",
+                     p->sharing);
 }
 
 static json_t *peers_json(const ovl_peer_info_t *peers, size_t n)

@@ -89,7 +89,8 @@ typedef enum {
     OVL_E_COUNT
 } ovl_ecode_t;
 
-typedef enum { OVL_KIND_AUDIO = 0, OVL_KIND_VIDEO = 1 } ovl_media_kind_t;
+/* What a `mute` is about: the microphone, the camera, or the screen share (muted = not sharing). */
+typedef enum { OVL_KIND_AUDIO = 0, OVL_KIND_VIDEO = 1, OVL_KIND_SCREEN = 2 } ovl_media_kind_t;
 
 /* A parsed client message. Strings are owned (freed by ovl_msg_dispose); NULL when absent. */
 typedef struct ovl_msg {
@@ -116,6 +117,7 @@ typedef struct ovl_peer_info {
     const char *name;
     ovl_role_t role;
     int audio_muted, video_muted;
+    int sharing; /* sending a screen share (wire: "sharing") */
 } ovl_peer_info_t;
 
 /* A server message; every pointer is borrowed for the duration of the call that receives it. */
@@ -155,7 +157,7 @@ const char *ovl_ecode_name(ovl_ecode_t code);
 /** Default human sentence for an error code (what happened and what to do). */
 const char *ovl_ecode_message(ovl_ecode_t code);
 
-/** "audio" / "video". */
+/** "audio" / "video" / "screen". */
 const char *ovl_media_kind_name(ovl_media_kind_t kind);
 
 /**

@@ -14,6 +14,7 @@ typedef struct participant {
     ovl_role_t role;
     int admitted; /* 0: waiting in the lobby */
     int audio_muted, video_muted;
+    int sharing; /* announced a screen share (mute kind screen, muted false) */
     int offered; /* the client's first offer went to the relay */
 } participant_t;
 
@@ -111,7 +112,7 @@ size_t ovl_room_waiting(const ovl_room_t *room)
 
 static ovl_peer_info_t info_of(const participant_t *p)
 {
-    ovl_peer_info_t i = {p->id, p->name, p->role, p->audio_muted, p->video_muted};
+    ovl_peer_info_t i = {p->id, p->name, p->role, p->audio_muted, p->video_muted, p->sharing};
     return i;
 }
 
@@ -334,8 +335,10 @@ static void handle_mute(ovl_room_t *r, participant_t *p, const ovl_msg_t *msg)
     }
     if (msg->kind == OVL_KIND_AUDIO)
         target->audio_muted = msg->muted;
-    else
+    else if (msg->kind == OVL_KIND_VIDEO)
         target->video_muted = msg->muted;
+    else
+        target->sharing = !msg->muted; /* a host's mute stops someone's share; their client obeys */
     m.participant = target->id;
     broadcast(r, &m, NULL);
 }

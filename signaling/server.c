@@ -299,10 +299,19 @@ void ovl_server_media_event(ovl_server_t *s, const ovl_media_event_t *ev)
     ovl_hub_media_event(s->hub, ev);
 }
 
+/* The listener has one context for both handlers (the server's): the media plane's goes here. */
+static void on_raw(void *ud, int fd, const uint8_t *first, size_t len)
+{
+    ovl_server_t *s = ud;
+    s->raw_tcp(s->raw_ud, fd, first, len);
+}
+
 void ovl_server_set_raw_tcp_handler(ovl_server_t *s,
                                     void (*on_raw_tcp)(void *ud, int fd, const uint8_t *first, size_t len), void *ud)
 {
-    ovl_listener_set_raw_handler(s->listener, on_raw_tcp, ud);
+    s->raw_tcp = on_raw_tcp;
+    s->raw_ud = ud;
+    ovl_listener_set_raw_handler(s->listener, on_raw_tcp ? on_raw : NULL, s);
 }
 
 int ovl_server_add_wakeup_fd(ovl_server_t *s, int fd, void (*cb)(void *ctx), void *ctx)

@@ -64,6 +64,8 @@ typedef struct ip_count {
 } ip_count_t;
 
 struct ovl_server {
+    void (*raw_tcp)(void *ud, int fd, const uint8_t *first, size_t len); /* ICE-TCP (the media plane's) */
+    void *raw_ud;
     ovl_config_t cfg;
     ovl_log_t *log;                /* borrowed */
     ovl_store_t *store;            /* borrowed */

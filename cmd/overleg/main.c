@@ -285,8 +285,13 @@ static int cmd_serve(const opts_t *o)
     ret = 1;
     if (make_media(&cfg, &media) != 0 || ovl_glue_new(media, &port, &glue) != 0)
         goto Exit;
-    if (ovl_server_new(&cfg, &log, store, secret, &port, &server, err, sizeof(err)) != 0 ||
-        ovl_glue_attach(glue, server) != 0 || start_media(media) != 0) {
+    if (ovl_server_new(&cfg, &log, store, secret, &port, &server, err, sizeof(err)) != 0) {
+        fprintf(stderr, "overleg: %s\n", err);
+        goto Exit;
+    }
+    /* ICE-TCP candidates carry the port HTTPS is reached on: signaling sorts the connections. */
+    ovl_media_set_tcp_port(media, link_port(&cfg, ovl_server_port(server)));
+    if (ovl_glue_attach(glue, server) != 0 || start_media(media) != 0) {
         fprintf(stderr, "overleg: %s\n", err[0] ? err : "media: cannot start the media workers");
         goto Exit;
     }

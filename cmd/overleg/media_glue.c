@@ -3,7 +3,12 @@
 
 #include <stdlib.h>
 
+#include "relay/io/clock.h"
+#include "relay/io/tcp_accept.h"
+
 #define EVENT_BUDGET 256 /* events handled per wakeup; the queue wakes us again for the rest */
+#define TCP_PENDING  256 /* ICE-TCP connections waiting for their whole first frame */
+#define TCP_WAIT     OVL_SEC(5)
 
 typedef struct glue_wake {
     ovl_glue_t *g;
@@ -11,9 +16,10 @@ typedef struct glue_wake {
 } glue_wake_t;
 
 struct ovl_glue {
-    ovl_media_t *media;   /* borrowed */
-    ovl_server_t *server; /* borrowed; NULL until attached */
-    glue_wake_t *wakes;   /* owned, one per worker */
+    ovl_media_t *media;    /* borrowed */
+    ovl_server_t *server;  /* borrowed; NULL until attached */
+    glue_wake_t *wakes;    /* owned, one per worker */
+    ovl_tcp_accept_t *tcp; /* owned: ICE-TCP connections until their first frame is whole */
 };
 
 static int joined(void *ctx, const char *meeting_id, uint64_t participant, const char *public_id)
@@ -102,13 +108,38 @@ static char *metrics(void *ctx)
     return ovl_media_metrics_render(g->media);
 }
 
+/* ICE-TCP: the first frame is whole; its relay ufrag names the worker that takes the connection. */
+static void tcp_ready(void *ctx, int fd, const ovl_stun_text_t *ufrag)
+{
+    ovl_glue_t *g = ctx;
+    (void)ovl_media_tcp_hand_off(g->media, fd, ufrag->s, ufrag->len); /* closes fd on failure */
+}
+
+/* A connection on the HTTPS port that is neither TLS nor HTTP: RFC 4571 framed STUN, perhaps. */
+static void raw_tcp(void *ctx, int fd, const uint8_t *first, size_t len)
+{
+    ovl_glue_t *g = ctx;
+    (void)first, (void)len;
+    ovl_tcp_accept_add(g->tcp, fd, ovl_clock_now());
+}
+
+static void tcp_wake(void *ctx)
+{
+    ovl_glue_t *g = ctx;
+    ovl_tcp_accept_service(g->tcp, ovl_clock_now());
+}
+
 int ovl_glue_attach(ovl_glue_t *g, ovl_server_t *server)
 {
+    int ret;
     g->server = server;
+    if ((ret = ovl_tcp_accept_new(&g->tcp, TCP_PENDING, TCP_WAIT, tcp_ready, g)) != 0 ||
+        (ret = ovl_server_add_wakeup_fd(server, ovl_tcp_accept_fd(g->tcp), tcp_wake, g)) != 0)
+        return ret;
+    ovl_server_set_raw_tcp_handler(server, raw_tcp, g);
     for (size_t i = 0; i < ovl_media_worker_count(g->media); i++) {
         g->wakes[i] = (glue_wake_t){g, i};
-        int ret = ovl_server_add_wakeup_fd(server, ovl_media_events_fd(g->media, i), on_wake, &g->wakes[i]);
-        if (ret != 0)
+        if ((ret = ovl_server_add_wakeup_fd(server, ovl_media_events_fd(g->media, i), on_wake, &g->wakes[i])) != 0)
             return ret;
     }
     ovl_server_set_metrics_provider(server, metrics, g);
@@ -119,6 +150,7 @@ void ovl_glue_free(ovl_glue_t *g)
 {
     if (!g)
         return;
+    ovl_tcp_accept_free(g->tcp);
     free(g->wakes);
     free(g);
 }

@@ -277,6 +277,50 @@ const char *const *ovl_media_public_addrs(const ovl_media_t *m, size_t *n)
     return m->addr_ptrs;
 }
 
+/* ---- ICE-TCP ------------------------------------------------------------------------------------- */
+
+void ovl_media_set_tcp_port(ovl_media_t *m, uint16_t port)
+{
+    if (m->started)
+        return;
+    m->shared.tcp_port = port;
+    for (size_t i = 0; i < m->n_workers; i++)
+        ovl_media_worker_candidates(m->workers[i]);
+}
+
+static void close_fd_payload(void *payload)
+{
+    int *fd = payload;
+    if (*fd >= 0)
+        close(*fd);
+    free(fd);
+}
+
+int ovl_media_tcp_hand_off(ovl_media_t *m, int fd, const char *ufrag, size_t len)
+{
+    unsigned w = 0;
+    int *box = NULL, ret;
+    if ((ret = ovl_media_ufrag_worker(ufrag, len, &w)) != 0)
+        goto Fail;
+    ret = OVL_ERR_NOTFOUND;
+    if (w >= m->n_workers)
+        goto Fail;
+    ret = OVL_ERR_NOMEM;
+    if (!(box = malloc(sizeof(*box))))
+        goto Fail;
+    *box = fd;
+    ovl_worker_msg_t msg = {
+        .type = OVL_MEDIA_CMD_TCP, .payload = box, .len = sizeof(*box), .payload_free = close_fd_payload};
+    if (ovl_worker_post(m->workers[w]->w, &msg) == 0)
+        return 0;
+    m->refused++;
+    ret = OVL_ERR_AGAIN;
+Fail:
+    free(box);
+    close(fd);
+    return ret;
+}
+
 /* ---- commands ------------------------------------------------------------------------------------ */
 
 static int post(ovl_media_t *m, size_t worker, uint32_t type, uint64_t id, void *payload, size_t len)

@@ -78,14 +78,16 @@ typedef struct ovl_media_stats {
     uint64_t drop_not_connected;                         /* media for a participant whose transport is not up */
     uint64_t drop_no_buffer;                             /* packet pool empty (receive or send) */
     uint64_t drop_send;                                  /* send queue full or the kernel refused */
-    uint64_t drop_route;                                 /* decrypted RTP the router dropped (unknown SSRC, ...) */
-    uint64_t drop_transport[16];                         /* by ovl_transport_drop_t (all transports, ever) */
-    uint64_t rtp_in, rtp_out, rtcp_in, rtcp_out;         /* through the router */
-    uint64_t transports, rooms, participants;            /* now */
-    uint64_t connected;                                  /* transports CONNECTED now */
-    uint64_t failed;                                     /* participants dropped by a transport failure */
-    uint64_t commands, events, events_deferred;          /* queue traffic; events that waited for room */
+    uint64_t drop_route;         /* RTP the router dropped (unknown SSRC, duplicate...) or that failed to protect */
+    uint64_t drop_transport[16]; /* by ovl_transport_drop_t (all transports, ever) */
+    uint64_t rtp_in, rtp_out, rtcp_in, rtcp_out; /* through the router */
+    uint64_t transports, rooms, participants;    /* now */
+    uint64_t connected;                          /* transports CONNECTED now */
+    uint64_t failed;                             /* participants dropped by a transport failure */
+    uint64_t commands, events, events_deferred;  /* queue traffic; events that waited for room */
     uint64_t pool_in_use, pool_capacity;
+    uint64_t tcp_accepted, tcp_open; /* ICE-TCP connections: handed to the worker ever, open now */
+    uint64_t tcp_rx_frames, tcp_tx_frames, tcp_drop_audio, tcp_drop_video; /* of connections open now */
 } ovl_media_stats_t;
 
 /**
@@ -112,6 +114,22 @@ uint16_t ovl_media_worker_port(const ovl_media_t *m, size_t i);
 
 /** The addresses announced in candidates (numeric strings, borrowed), and how many. */
 const char *const *ovl_media_public_addrs(const ovl_media_t *m, size_t *n);
+
+/**
+ * The public TCP port of the relay's passive ICE-TCP candidates (RFC 6544): the port HTTPS is
+ * reached on (public_port, else the listen port), which signaling sorts (ovl_media_tcp_hand_off
+ * receives the ICE-TCP connections). 0: no TCP candidates (the default). Before ovl_media_start only.
+ */
+void ovl_media_set_tcp_port(ovl_media_t *m, uint16_t port);
+
+/**
+ * An accepted ICE-TCP connection whose first RFC 4571 frame (still unread in the socket) carries
+ * the relay ufrag ufrag[0..len) (tcp_accept.h finds it): fd goes to the worker the ufrag names
+ * (ufrag.h), which serves it. Takes fd in every case (closed on failure). 0; OVL_ERR_PARSE (not a
+ * relay ufrag), OVL_ERR_NOTFOUND (no such worker), OVL_ERR_AGAIN (the worker's queue is full),
+ * OVL_ERR_NOMEM.
+ */
+int ovl_media_tcp_hand_off(ovl_media_t *m, int fd, const char *ufrag, size_t len);
 
 /* ---- commands (signaling thread); each returns 0 or a negative OVL_ERR_* ---- */
 

@@ -28,6 +28,8 @@
 #include <sys/socket.h>
 
 #include "relay/io/media.h"
+#include "relay/io/tcp_conn.h"
+#include "relay/io/ufrag.h"
 #include "relay/io/worker.h"
 #include "relay/proto/dtls_cert.h"
 #include "relay/proto/sdp.h"
@@ -35,8 +37,8 @@
 #include "relay/transport/transport.h"
 #include "relay/transport/transport_map.h"
 
-#define OVL_MEDIA_UFRAG_LEN    8  /* ICE ufrag: 48 random bits (RFC 8445 §5.3 asks for at least 24) */
-#define OVL_MEDIA_PWD_LEN      24 /* ICE password: 144 random bits (at least 128) */
+/* ICE ufrag: OVL_MEDIA_UFRAG_LEN (ufrag.h) characters naming the worker, then 84 random bits. */
+#define OVL_MEDIA_PWD_LEN      24 /* ICE password: 144 random bits (RFC 8445 §5.3 asks for at least 128) */
 #define OVL_MEDIA_PATH_UDP     1  /* path_id of a worker's UDP socket (ICE-TCP connections get others) */
 #define OVL_MEDIA_TICK         OVL_MS(200)
 #define OVL_MEDIA_PART_BUCKETS 1024
@@ -50,6 +52,7 @@ enum {
     OVL_MEDIA_CMD_ICE_RESTART, /* no payload */
     OVL_MEDIA_CMD_LEAVE,       /* no payload */
     OVL_MEDIA_CMD_END,         /* payload: the meeting id, NUL-terminated; id unused */
+    OVL_MEDIA_CMD_TCP,         /* payload: an int, the fd of an ICE-TCP connection (closed by dispose) */
 };
 /* Events (worker -> signaling): type is an ovl_media_out_type_t, id the participant, payload the
  * SDP (OFFER, ANSWER) or the reason (FAILED), NUL-terminated. */
@@ -75,11 +78,14 @@ typedef struct ovl_media_shared {
     bool v6_socket; /* sockets are IPv6 (dual stack): IPv4 peers appear IPv4-mapped */
     ovl_ice_lite_config_t ice;
     size_t max_participants;
+    uint16_t tcp_port; /* the public TCP port of the passive ICE-TCP candidates; 0: none */
 } ovl_media_shared_t;
 
 typedef struct ovl_media_worker ovl_media_worker_t;
 typedef struct ovl_media_room ovl_media_room_t;
 typedef struct ovl_media_part ovl_media_part_t;
+typedef struct ovl_media_tcp ovl_media_tcp_t;
+#define OVL_MEDIA_TCP_BUCKETS 256
 
 /* Where a participant's negotiation is (media_nego.c). */
 typedef enum ovl_media_nego {
@@ -127,6 +133,7 @@ typedef struct ovl_media_counters {
     uint64_t drop_transport[OVL_TRANSPORT_DROP_COUNT]; /* of transports already freed */
     uint64_t rtp_in, rtp_out, rtcp_in, rtcp_out;
     uint64_t failed, commands, events, events_deferred;
+    uint64_t tcp_accepted; /* ICE-TCP connections handed to this worker */
 } ovl_media_counters_t;
 
 #define OVL_MEDIA_STATS_WORDS (sizeof(ovl_media_stats_t) / sizeof(uint64_t))
@@ -140,8 +147,8 @@ struct ovl_media_worker {
     ovl_worker_t *w;                  /* owned */
     const ovl_media_shared_t *shared; /* borrowed */
     unsigned index;
-    ovl_transport_map_t *map; /* owned */
-    ovl_sdp_candidate_t cands[OVL_MEDIA_MAX_ADDRS];
+    ovl_transport_map_t *map;                           /* owned */
+    ovl_sdp_candidate_t cands[2 * OVL_MEDIA_MAX_ADDRS]; /* UDP, then passive ICE-TCP */
     size_t n_cands;
     ovl_media_part_t *parts[OVL_MEDIA_PART_BUCKETS];
     ovl_media_room_t *rooms[OVL_MEDIA_ROOM_BUCKETS];
@@ -152,7 +159,10 @@ struct ovl_media_worker {
     ovl_time_t next_clock;
     uint64_t room_seq;
     ovl_media_counters_t c;
-    _Atomic uint64_t snapshot[OVL_MEDIA_STATS_WORDS]; /* ovl_media_stats_t, word by word */
+    ovl_tcp_set_t *tcp;                                /* owned; NULL until the thread starts */
+    ovl_media_tcp_t *tcp_conns[OVL_MEDIA_TCP_BUCKETS]; /* by path_id */
+    uint64_t next_path;                                /* path_id of the next ICE-TCP connection */
+    _Atomic uint64_t snapshot[OVL_MEDIA_STATS_WORDS];  /* ovl_media_stats_t, word by word */
 };
 
 /* ---- media_worker.c ---- */
@@ -164,6 +174,21 @@ void ovl_media_worker_free(ovl_media_worker_t *mw);
 void ovl_media_worker_emit(ovl_media_worker_t *mw, uint32_t type, uint64_t id, char *payload);
 /** Reads the last published snapshot (any thread). */
 void ovl_media_worker_snapshot(const ovl_media_worker_t *mw, ovl_media_stats_t *out);
+
+/** (Re)makes the worker's candidates from the shared addresses, ports and tcp_port (before start). */
+void ovl_media_worker_candidates(ovl_media_worker_t *mw);
+
+/* ---- media_tcp.c ---- */
+/** Worker thread start: the ICE-TCP connection set. 0 or a negative OVL_ERR_*. */
+int ovl_media_tcp_start(ovl_media_worker_t *mw);
+/** Worker thread end: closes every ICE-TCP connection. */
+void ovl_media_tcp_stop(ovl_media_worker_t *mw);
+/** CMD_TCP: makes an ICE-TCP connection of fd (taken) with the next path_id. */
+void ovl_media_tcp_adopt(ovl_media_worker_t *mw, int fd);
+/** Queues pkt (a reference is taken) on ICE-TCP path `path_id`. 0, or a negative OVL_ERR_* (counted by the caller). */
+/** Adds the ICE-TCP counters to *s (worker thread). */
+void ovl_media_tcp_counters(const ovl_media_worker_t *mw, ovl_media_stats_t *s);
+int ovl_media_tcp_send(ovl_media_worker_t *mw, ovl_pkt_t *pkt, uint64_t path_id, ovl_tcp_prio_t prio);
 
 /* ---- media_part.c ---- */
 ovl_media_part_t *ovl_media_part_find(const ovl_media_worker_t *mw, uint64_t id);
@@ -196,8 +221,12 @@ void ovl_media_nego_ice_restart(ovl_media_part_t *p);
 void ovl_media_nego_dispose(ovl_media_part_t *p);
 
 /* ---- media_sdp.c ---- */
-/** Fills ufrag[0..ulen) and pwd[0..plen) (then NULs) with random ice-chars (RFC 8839 §5.4). */
-int ovl_media_sdp_credentials(char *ufrag, size_t ulen, char *pwd, size_t plen);
+/**
+ * New ICE credentials (RFC 8839 §5.4 ice-chars, RAND_bytes): ufrag (OVL_MEDIA_UFRAG_LEN characters
+ * and a NUL) naming `worker` by the rule of ufrag.h, and pwd[0..plen) plus a NUL. 0, OVL_ERR_ARG or
+ * OVL_ERR_CRYPTO.
+ */
+int ovl_media_sdp_credentials(unsigned worker, char ufrag[OVL_MEDIA_UFRAG_LEN + 1], char *pwd, size_t plen);
 
 /**
  * From a client's offer: the ICE ufrag and the DTLS fingerprint (SHA-256 preferred) of its first

@@ -72,6 +72,14 @@ static const metric_t metrics[] = {
     M("events_deferred_total", "counter", events_deferred, "Events that waited because signaling was behind."),
     M("pool_packets_in_use", "gauge", pool_in_use, "Packet buffers in use."),
     M("pool_packets", "gauge", pool_capacity, "Packet buffers in the pool."),
+    M("tcp_accepted_total", "counter", tcp_accepted, "ICE-TCP connections handed to the worker."),
+    M("tcp_connections", "gauge", tcp_open, "ICE-TCP connections open."),
+    M("tcp_received_frames", "gauge", tcp_rx_frames, "RFC 4571 frames received on the open ICE-TCP connections."),
+    M("tcp_sent_frames", "gauge", tcp_tx_frames, "RFC 4571 frames sent on the open ICE-TCP connections."),
+    M("tcp_dropped_audio_frames", "gauge", tcp_drop_audio,
+      "Audio-class frames a full ICE-TCP queue dropped (open connections)."),
+    M("tcp_dropped_video_frames", "gauge", tcp_drop_video,
+      "Video frames a slow ICE-TCP reader dropped (open connections)."),
 };
 
 static uint64_t field(const ovl_media_stats_t *s, size_t off)

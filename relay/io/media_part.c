@@ -107,11 +107,18 @@ static void mark_dirty(ovl_media_part_t *p)
 
 /* ---- datagrams out -------------------------------------------------------------------------------- */
 
-static void queue_pkt(ovl_media_worker_t *mw, ovl_pkt_t *pkt, const ovl_ice_path_t *to)
+/* Queues pkt (a reference is taken) on its path: the worker's UDP socket, or an ICE-TCP connection
+ * (media_tcp.c) in class `prio` (video RTP behind everything else). */
+static void queue_pkt(ovl_media_worker_t *mw, ovl_pkt_t *pkt, const ovl_ice_path_t *to, ovl_tcp_prio_t prio)
 {
     struct sockaddr_storage ss;
     socklen_t sl;
-    if (to->path_id != OVL_MEDIA_PATH_UDP || ovl_media_addr_to_sockaddr(&to->addr, mw->shared->v6_socket, &ss, &sl)) {
+    if (to->path_id != OVL_MEDIA_PATH_UDP) {
+        if (ovl_media_tcp_send(mw, pkt, to->path_id, prio) != 0)
+            mw->c.drop_send++;
+        return;
+    }
+    if (ovl_media_addr_to_sockaddr(&to->addr, mw->shared->v6_socket, &ss, &sl)) {
         mw->c.drop_send++;
         return;
     }
@@ -133,7 +140,7 @@ static void on_send(void *user, uint64_t path_id, const ovl_addr_t *to, const ui
     memcpy(pkt->data, data, len);
     pkt->len = len;
     ovl_ice_path_t path = {.addr = *to, .path_id = path_id};
-    queue_pkt(mw, pkt, &path);
+    queue_pkt(mw, pkt, &path, OVL_TCP_PRIO_AUDIO);
     ovl_pkt_unref(pkt);
 }
 
@@ -195,7 +202,7 @@ static int sink_get(void *ctx, ovl_route_buf_t *out)
     return 0;
 }
 
-static void sink_send(ovl_media_part_t *p, ovl_route_buf_t *buf, size_t len, bool rtcp)
+static void sink_send(ovl_media_part_t *p, ovl_route_buf_t *buf, size_t len, bool rtcp, ovl_tcp_prio_t prio)
 {
     ovl_media_worker_t *mw = p->mw;
     ovl_pkt_t *pkt = buf->handle;
@@ -211,20 +218,19 @@ static void sink_send(ovl_media_part_t *p, ovl_route_buf_t *buf, size_t len, boo
             mw->c.rtcp_out++;
         else
             mw->c.rtp_out++;
-        queue_pkt(mw, pkt, &to);
+        queue_pkt(mw, pkt, &to, prio);
     }
     ovl_pkt_unref(pkt);
 }
 
 static void sink_rtp(void *ctx, ovl_route_buf_t *buf, size_t len, bool is_audio)
 {
-    (void)is_audio;
-    sink_send(ctx, buf, len, false);
+    sink_send(ctx, buf, len, false, is_audio ? OVL_TCP_PRIO_AUDIO : OVL_TCP_PRIO_VIDEO);
 }
 
 static void sink_rtcp(void *ctx, ovl_route_buf_t *buf, size_t len)
 {
-    sink_send(ctx, buf, len, true);
+    sink_send(ctx, buf, len, true, OVL_TCP_PRIO_AUDIO);
 }
 
 static void sink_put(void *ctx, ovl_route_buf_t *buf)
@@ -304,8 +310,9 @@ static void room_unlink(ovl_media_room_t *r)
 
 void ovl_media_part_new_credentials(ovl_media_part_t *p)
 {
+    /* The worker's index leads the ufrag (ufrag.h): ICE-TCP connections find their worker by it. */
     do
-        ovl_media_sdp_credentials(p->ufrag, OVL_MEDIA_UFRAG_LEN, p->pwd, OVL_MEDIA_PWD_LEN);
+        ovl_media_sdp_credentials(p->mw->index, p->ufrag, p->pwd, OVL_MEDIA_PWD_LEN);
     while (ovl_transport_map_find_ufrag(p->mw->map, p->ufrag, OVL_MEDIA_UFRAG_LEN));
 }
 

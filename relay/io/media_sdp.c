@@ -15,19 +15,17 @@
 /* RFC 8839 §5.4: ice-char = ALPHA / DIGIT / "+" / "/". 64 of them: one byte's low 6 bits pick one. */
 static const char ice_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-int ovl_media_sdp_credentials(char *ufrag, size_t ulen, char *pwd, size_t plen)
+int ovl_media_sdp_credentials(unsigned worker, char ufrag[OVL_MEDIA_UFRAG_LEN + 1], char *pwd, size_t plen)
 {
-    uint8_t r[OVL_ICE_UFRAG_MAX + OVL_ICE_PWD_MAX];
-    if (ulen > OVL_ICE_UFRAG_MAX || plen > OVL_ICE_PWD_MAX)
+    uint8_t r[OVL_MEDIA_UFRAG_RAND_LEN + OVL_ICE_PWD_MAX];
+    if (plen > OVL_ICE_PWD_MAX)
         return OVL_ERR_ARG;
-    if (RAND_bytes(r, (int)(ulen + plen)) != 1)
+    if (RAND_bytes(r, (int)(OVL_MEDIA_UFRAG_RAND_LEN + plen)) != 1)
         return OVL_ERR_CRYPTO;
-    for (size_t i = 0; i < ulen; i++)
-        ufrag[i] = ice_chars[r[i] & 63];
     for (size_t i = 0; i < plen; i++)
-        pwd[i] = ice_chars[r[ulen + i] & 63];
-    ufrag[ulen] = pwd[plen] = '\0';
-    return 0;
+        pwd[i] = ice_chars[r[OVL_MEDIA_UFRAG_RAND_LEN + i] & 63];
+    pwd[plen] = '\0';
+    return ovl_media_ufrag_make(ufrag, OVL_MEDIA_UFRAG_LEN + 1, worker, r);
 }
 
 static int fingerprint_from_sdp(const ovl_sdp_fingerprint_t *f, ovl_dtls_fingerprint_t *out)
@@ -196,18 +194,26 @@ static void put_line(sbuf_t *b, const char *line, size_t n, const ovl_media_sdp_
         put(b, line, (size_t)(v - line));
         put_msid(b, v, n - (size_t)(v - line), e);
     } else if (e->version && starts(line, n, "o=")) {
-        /* o=<username> <sess-id> <sess-version> <nettype> <addrtype> <unicast-address> (RFC 8866 §5.2) */
-        const char *f[3] = {NULL, NULL, NULL}, *p = line;
-        for (int k = 0; k < 3 && (p = memchr(p, ' ', n - (size_t)(p - line))) != NULL; k++)
-            f[k] = ++p;
-        if (!f[2]) {
+        /* o=<username> <sess-id> <sess-version> <nettype> <addrtype> <unicast-address> (RFC 8866 §5.2):
+         * the third field (fields are separated by one or more spaces) is replaced. */
+        const char *end = line + n, *p = line + 2, *vs = NULL, *ve = NULL;
+        for (int k = 0; k < 3 && p < end; k++) {
+            while (p < end && *p == ' ')
+                p++;
+            const char *start = p;
+            while (p < end && *p != ' ')
+                p++;
+            if (k == 2 && p > start)
+                vs = start, ve = p;
+        }
+        if (!vs) {
             put(b, line, n);
             return;
         }
-        put(b, line, (size_t)(f[1] - line));
+        put(b, line, (size_t)(vs - line));
         snprintf(num, sizeof(num), "%llu", (unsigned long long)e->version);
         puts_(b, num);
-        put(b, f[2] - 1, n - (size_t)(f[2] - 1 - line));
+        put(b, ve, (size_t)(end - ve));
     } else {
         put(b, line, n);
     }

@@ -89,8 +89,9 @@ static int copy_id(char *dst, size_t cap, const ovl_worker_msg_t *m)
 static void on_command(ovl_worker_t *w, ovl_worker_msg_t *m, void *ctx)
 {
     ovl_media_worker_t *mw = ctx;
-    ovl_media_part_t *p =
-        m->type == OVL_MEDIA_CMD_JOIN || m->type == OVL_MEDIA_CMD_END ? NULL : ovl_media_part_find(mw, m->id);
+    ovl_media_part_t *p = m->type == OVL_MEDIA_CMD_JOIN || m->type == OVL_MEDIA_CMD_END || m->type == OVL_MEDIA_CMD_TCP
+                              ? NULL
+                              : ovl_media_part_find(mw, m->id);
     char meeting[OVL_MEDIA_MEETING_ID_MAX + 1];
     mw->now = ovl_loop_now(ovl_worker_loop(w));
     mw->c.commands++;
@@ -116,6 +117,13 @@ static void on_command(ovl_worker_t *w, ovl_worker_msg_t *m, void *ctx)
     case OVL_MEDIA_CMD_LEAVE:
         if (p)
             ovl_media_part_remove(p, true);
+        break;
+    case OVL_MEDIA_CMD_TCP:
+        if (m->payload && m->len == sizeof(int)) {
+            int *fd = m->payload;
+            ovl_media_tcp_adopt(mw, *fd);
+            *fd = -1; /* taken */
+        }
         break;
     case OVL_MEDIA_CMD_END:
         if (copy_id(meeting, sizeof(meeting), m) == 0)
@@ -161,6 +169,7 @@ static void publish(ovl_media_worker_t *mw)
     s.failed = mw->c.failed;
     s.commands = mw->c.commands, s.events = mw->c.events, s.events_deferred = mw->c.events_deferred;
     s.pool_in_use = ps.in_use, s.pool_capacity = ps.capacity;
+    ovl_media_tcp_counters(mw, &s);
     memcpy(words, &s, sizeof(words));
     for (size_t i = 0; i < OVL_MEDIA_STATS_WORDS; i++)
         atomic_store_explicit(&mw->snapshot[i], words[i], memory_order_relaxed);
@@ -218,7 +227,8 @@ static int on_start(ovl_worker_t *w, void *ctx)
     mw->now = ovl_clock_now();
     mw->next_clock = mw->now + CLOCK_EVERY;
     publish(mw);
-    return ovl_loop_add_hook(ovl_worker_loop(w), on_turn_end, mw);
+    int ret = ovl_loop_add_hook(ovl_worker_loop(w), on_turn_end, mw);
+    return ret != 0 ? ret : ovl_media_tcp_start(mw);
 }
 
 static void on_stop(ovl_worker_t *w, void *ctx)
@@ -228,12 +238,13 @@ static void on_stop(ovl_worker_t *w, void *ctx)
     for (size_t b = 0; b < OVL_MEDIA_ROOM_BUCKETS; b++)
         while (mw->rooms[b])
             ovl_media_room_free(mw->rooms[b]);
+    ovl_media_tcp_stop(mw);
     publish(mw);
 }
 
 /* ---- life ---------------------------------------------------------------------------------------- */
 
-static void make_candidates(ovl_media_worker_t *mw)
+void ovl_media_worker_candidates(ovl_media_worker_t *mw)
 {
     uint16_t port = ovl_worker_port(mw->w);
     mw->n_cands = 0;
@@ -248,6 +259,21 @@ static void make_candidates(ovl_media_worker_t *mw)
         snprintf(c->address, sizeof(c->address), "%s", mw->shared->addrs[i]);
         c->port = port;
         c->type = OVL_SDP_CAND_HOST;
+    }
+    /* RFC 6544 §4.5: a passive TCP host candidate per address on the public TCP port (the HTTPS
+     * port; signaling sorts the connections). §4.2: local preference (2^13) * direction-pref
+     * (passive host: 4) + other-pref, below every UDP candidate's. */
+    for (size_t i = 0; mw->shared->tcp_port && i < mw->shared->n_addrs && mw->n_cands < OVL_ARRAY_LEN(mw->cands); i++) {
+        ovl_sdp_candidate_t *c = &mw->cands[mw->n_cands++];
+        memset(c, 0, sizeof(*c));
+        snprintf(c->foundation, sizeof(c->foundation), "%zu", 101 + i);
+        c->component = 1;
+        c->proto = OVL_SDP_CAND_TCP;
+        c->priority = ovl_sdp_candidate_priority(126, (4u << 13) + 8191 - (unsigned)i, 1);
+        snprintf(c->address, sizeof(c->address), "%s", mw->shared->addrs[i]);
+        c->port = mw->shared->tcp_port;
+        c->type = OVL_SDP_CAND_HOST;
+        c->tcptype = OVL_SDP_TCPTYPE_PASSIVE;
     }
 }
 
@@ -274,7 +300,7 @@ int ovl_media_worker_new(ovl_media_worker_t **out, const ovl_media_shared_t *sha
         ovl_media_worker_free(mw);
         return ret;
     }
-    make_candidates(mw);
+    ovl_media_worker_candidates(mw);
     publish(mw);
     *out = mw;
     return 0;

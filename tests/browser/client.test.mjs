@@ -296,6 +296,10 @@ test('device settings list the devices; the connection details say what is known
   if ((await page.evaluate(() => window.overleg.state.mediaState)) === 'unavailable') {
     assert.match(await conn.textContent(), /not available on this server/);
   } else {
+    // The details are measured every two seconds: the path shows once the first measurement is in.
+    for (const t0 = Date.now(); !/Path(UDP|TCP|TURN)/.test(await conn.textContent()) && Date.now() - t0 < T;) {
+      await page.waitForTimeout(250);
+    }
     assert.match(await conn.textContent(), /Path(UDP|TCP|TURN)/);
   }
 });

@@ -71,8 +71,12 @@ export function within(ms, promise, what) {
   ]);
 }
 
-/** Starts `overleg serve`; resolves to a server handle once it prints its port. */
-export async function startServer(env = {}) {
+/**
+ * Starts `overleg serve`; resolves to a server handle once it prints its port. `listenHost` is the
+ * address it listens on (127.0.0.1; '0.0.0.0' when browsers must reach its ICE-TCP candidate on an
+ * interface address).
+ */
+export async function startServer(env = {}, { listenHost = '127.0.0.1' } = {}) {
   const dir = tempDir('ovl-browser-');
   const dataDir = path.join(dir, 'data');
   // Media on UDP ports the kernel picks: suites (and other checkouts) run side by side.
@@ -113,7 +117,7 @@ export async function startServer(env = {}) {
   };
   cleanups.push(stop);
 
-  const port = await launch('127.0.0.1:0');
+  const port = await launch(`${listenHost}:0`);
   const cliEnv = { ...baseEnv, OVERLEG_PUBLIC_PORT: String(port) };
   const cli = (...args) => new Promise((resolve, reject) => {
     execFile(bin, args, { env: cliEnv, timeout: 20000 }, (err, stdout, stderr) => {
@@ -138,7 +142,7 @@ export async function startServer(env = {}) {
     stop,
     /** Starts the server again on the same port and data directory (links stay valid). */
     async start() {
-      await launch(`127.0.0.1:${port}`);
+      await launch(`${listenHost}:${port}`);
     },
     log: () => fs.readFileSync(logPath, 'utf8'),
   };

@@ -24,6 +24,7 @@
 
 #include "relay/io/clock.h"
 #include "relay/io/media.h"
+#include "relay/io/tcp_accept.h"
 #include "relay/proto/dtls_cert.h"
 #include "relay/proto/rtp.h"
 #include "relay/proto/sdp.h"
@@ -42,7 +43,10 @@ typedef struct mw_client {
     char ufrag[16], pwd[32];
     bool silent;      /* stops reading its socket and running its timers (a killed browser) */
     bool auto_answer; /* answers relay offers at once */
-    char *answer;     /* the relay's answer */
+    bool tcp;         /* speaks RFC 4571 ICE-TCP to the relay's passive candidate (mw_init_tcp) */
+    uint8_t rx[8192]; /* tcp: bytes received, not yet a whole frame */
+    size_t rx_len;
+    char *answer; /* the relay's answer */
     char *offers[MW_MAX_OFFERS];
     size_t n_offers, n_answered;
     char relay_ufrag[OVL_SDP_ICE_LEN], relay_pwd[OVL_SDP_ICE_LEN];
@@ -61,15 +65,31 @@ typedef struct mw {
     mw_client_t *c[MW_MAX_CLIENTS];
     size_t n;
     unsigned speaker_events;
-    uint64_t speaker; /* the last active speaker */
+    uint64_t speaker;      /* the last active speaker */
+    int tcp_lfd;           /* mw_init_tcp: the "HTTPS port" (listening TCP socket), else -1 */
+    ovl_tcp_accept_t *acc; /* its first-frame wait, as signaling runs it */
 } mw_t;
 
 /* ---- the plane -------------------------------------------------------------------------------------- */
 
+static inline void mw_init_ports(mw_t *w, unsigned workers, ovl_time_t consent, bool tcp);
 static inline void mw_init(mw_t *w, unsigned workers, ovl_time_t consent)
+{
+    mw_init_ports(w, workers, consent, false);
+}
+
+/* What signaling does with an ICE-TCP connection whose first frame is whole. */
+static inline void mw_tcp_ready(void *ctx, int fd, const ovl_stun_text_t *ufrag)
+{
+    mw_t *w = ctx;
+    assert_int_equal(ovl_media_tcp_hand_off(w->m, fd, ufrag->s, ufrag->len), 0);
+}
+
+static inline void mw_init_ports(mw_t *w, unsigned workers, ovl_time_t consent, bool tcp)
 {
     char err[256];
     memset(w, 0, sizeof(*w));
+    w->tcp_lfd = -1;
     ovl_media_config_t cfg = {
         .workers = workers,
         .port_base = 0,
@@ -82,6 +102,17 @@ static inline void mw_init(mw_t *w, unsigned workers, ovl_time_t consent)
     };
     if (ovl_media_new(&cfg, &w->m, err, sizeof(err)) != 0)
         fail_msg("ovl_media_new: %s", err);
+    if (tcp) {
+        struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        socklen_t sl = sizeof(sin);
+        w->tcp_lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        assert_true(w->tcp_lfd >= 0);
+        assert_int_equal(bind(w->tcp_lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+        assert_int_equal(listen(w->tcp_lfd, 16), 0);
+        assert_int_equal(getsockname(w->tcp_lfd, (struct sockaddr *)&sin, &sl), 0);
+        ovl_media_set_tcp_port(w->m, ntohs(sin.sin_port));
+        assert_int_equal(ovl_tcp_accept_new(&w->acc, 16, OVL_SEC(5), mw_tcp_ready, w), 0);
+    }
     assert_int_equal(ovl_media_start(w->m), 0);
 }
 
@@ -100,6 +131,9 @@ static inline void mw_client_free(mw_client_t *c)
 static inline void mw_free(mw_t *w)
 {
     ovl_media_free(w->m);
+    ovl_tcp_accept_free(w->acc);
+    if (w->tcp_lfd >= 0)
+        close(w->tcp_lfd);
     for (size_t i = 0; i < w->n; i++)
         mw_client_free(w->c[i]);
 }
@@ -120,6 +154,16 @@ static inline void mw_on_send(void *user, uint64_t path_id, const ovl_addr_t *to
     struct sockaddr_storage ss;
     size_t sl;
     (void)path_id;
+    if (c->tcp) { /* RFC 4571 §2: 2-byte length, then the packet; loopback takes it whole */
+        uint8_t frame[2 + 2048];
+        if (len > 2048)
+            return;
+        frame[0] = (uint8_t)(len >> 8);
+        frame[1] = (uint8_t)len;
+        memcpy(frame + 2, data, len);
+        (void)send(c->fd, frame, len + 2, MSG_NOSIGNAL);
+        return;
+    }
     if (ovl_addr_to_sockaddr(to, &ss, &sl) == 0)
         sendto(c->fd, data, len, 0, (struct sockaddr *)&ss, (socklen_t)sl);
 }
@@ -248,10 +292,14 @@ static inline void mw_relay_params(mw_client_t *c, const char *text)
     ovl_sdp_media_transport(sdp, &sdp->media[0], &tp);
     snprintf(c->relay_ufrag, sizeof(c->relay_ufrag), "%s", tp.ufrag);
     snprintf(c->relay_pwd, sizeof(c->relay_pwd), "%s", tp.pwd);
-    if (sdp->media[0].n_candidates) {
-        const ovl_sdp_candidate_t *k = &sdp->media[0].candidates[0];
+    for (size_t i = 0; i < sdp->media[0].n_candidates; i++) {
+        const ovl_sdp_candidate_t *k = &sdp->media[0].candidates[i];
+        if ((k->proto == OVL_SDP_CAND_TCP) != c->tcp)
+            continue;
+        assert_true(!c->tcp || k->tcptype == OVL_SDP_TCPTYPE_PASSIVE);
         assert_int_equal(ovl_addr_parse(&c->cand.addr, k->address, k->port), 0);
         c->cand.path_id = MW_PATH;
+        break;
     }
     ovl_sdp_free(sdp);
 }
@@ -263,6 +311,17 @@ static inline void mw_start_transport(mw_client_t *c)
     ovl_dtls_fingerprint_t fp;
     char text[OVL_DTLS_FINGERPRINT_TEXT_MAX];
     mw_relay_params(c, c->answer);
+    if (c->tcp) { /* the active side of RFC 6544: connect to the passive candidate, then check */
+        struct sockaddr_storage ss;
+        size_t sl;
+        assert_int_equal(c->cand.addr.port != 0, 1);
+        assert_int_equal(ovl_addr_to_sockaddr(&c->cand.addr, &ss, &sl), 0);
+        close(c->fd);
+        c->fd = socket(AF_INET, SOCK_STREAM, 0);
+        assert_true(c->fd >= 0);
+        assert_int_equal(connect(c->fd, (struct sockaddr *)&ss, (socklen_t)sl), 0);
+        assert_int_equal(fcntl(c->fd, F_SETFL, O_NONBLOCK), 0);
+    }
     assert_int_equal(ovl_sdp_parse(c->answer, strlen(c->answer), &sdp, NULL), 0);
     ovl_sdp_transport_t tp;
     ovl_sdp_media_transport(sdp, &sdp->media[0], &tp);
@@ -335,18 +394,41 @@ static inline void mw_on_event(const ovl_media_out_t *ev, void *ctx)
     }
 }
 
+/* A TCP client's reads: whole RFC 4571 frames into its transport, from the relay's candidate. */
+static inline void mw_tcp_receive(mw_client_t *c, ovl_time_t now)
+{
+    ssize_t r;
+    while ((r = recv(c->fd, c->rx + c->rx_len, sizeof(c->rx) - c->rx_len, MSG_DONTWAIT)) > 0) {
+        size_t off = 0;
+        c->rx_len += (size_t)r;
+        while (c->rx_len - off >= 2) {
+            size_t flen = ((size_t)c->rx[off] << 8) | c->rx[off + 1];
+            if (c->rx_len - off < 2 + flen)
+                break;
+            ovl_transport_on_datagram(c->t, MW_PATH, &c->cand.addr, c->rx + off + 2, flen, now);
+            off += 2 + flen;
+        }
+        memmove(c->rx, c->rx + off, c->rx_len - off);
+        c->rx_len -= off;
+    }
+}
+
 /* Runs everything for `ms` milliseconds: clients' sockets and timers, the workers' events. */
 static inline void mw_pump(mw_t *w, int ms)
 {
     ovl_time_t end = ovl_clock_now() + OVL_MS(ms);
     size_t nw = ovl_media_worker_count(w->m);
     for (;;) {
-        struct pollfd pfd[MW_MAX_CLIENTS + 16];
+        struct pollfd pfd[MW_MAX_CLIENTS + 18];
         size_t n = 0;
         for (size_t i = 0; i < nw && i < 16; i++)
             pfd[n++] = (struct pollfd){.fd = ovl_media_events_fd(w->m, i), .events = POLLIN};
         for (size_t i = 0; i < w->n; i++)
             pfd[n++] = (struct pollfd){.fd = w->c[i]->silent ? -1 : w->c[i]->fd, .events = POLLIN};
+        if (w->acc) {
+            pfd[n++] = (struct pollfd){.fd = w->tcp_lfd, .events = POLLIN};
+            pfd[n++] = (struct pollfd){.fd = ovl_tcp_accept_fd(w->acc), .events = POLLIN};
+        }
         ovl_time_t now = ovl_clock_now();
         if (now >= end)
             break;
@@ -355,12 +437,24 @@ static inline void mw_pump(mw_t *w, int ms)
         for (size_t i = 0; i < nw; i++)
             ovl_media_poll(w->m, i, 64, mw_on_event, w);
         now = ovl_clock_now();
+        if (w->acc) { /* signaling's part: accept, wait for the first frame, hand off */
+            int fd;
+            while ((fd = accept4(w->tcp_lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0)
+                ovl_tcp_accept_add(w->acc, fd, now);
+            ovl_tcp_accept_service(w->acc, now);
+        }
         for (size_t i = 0; i < w->n; i++) {
             mw_client_t *c = w->c[i];
             if (c->silent || !c->t) {
                 uint8_t junk[2048];
                 while (c->t == NULL && !c->silent && recv(c->fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
                     ;
+                continue;
+            }
+            if (c->tcp) {
+                mw_tcp_receive(c, now);
+                if (ovl_transport_next_timeout(c->t) <= now)
+                    ovl_transport_on_timeout(c->t, now);
                 continue;
             }
             uint8_t buf[2048];
@@ -421,16 +515,22 @@ static inline bool mw_cond_connected(mw_t *w, void *arg)
     return c->t && ovl_transport_state(c->t) == OVL_TRANSPORT_CONNECTED;
 }
 
-/* Joins, offers, and waits until the client's transport is CONNECTED. */
-static inline mw_client_t *mw_connect(mw_t *w, const char *meeting, uint64_t id)
+/* Joins, offers, and waits until the client's transport is CONNECTED (over ICE-TCP when `tcp`). */
+static inline mw_client_t *mw_connect_via(mw_t *w, const char *meeting, uint64_t id, bool tcp)
 {
     mw_client_t *c = mw_join(w, meeting, id);
+    c->tcp = tcp;
     char *offer = mw_client_offer(c);
     assert_int_equal(ovl_media_offer(w->m, id, offer), 0);
     free(offer);
     if (!mw_wait(w, mw_cond_connected, c, 15000))
         fail_msg("client %llu did not connect (answer %s)", (unsigned long long)id, c->answer ? "came" : "missing");
     return c;
+}
+
+static inline mw_client_t *mw_connect(mw_t *w, const char *meeting, uint64_t id)
+{
+    return mw_connect_via(w, meeting, id, false);
 }
 
 /* An audio RTP packet as the captured offer's sender would send it (RFC 3550 §5.1; PT 111 opus) with

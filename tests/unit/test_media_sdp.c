@@ -34,20 +34,26 @@ static char *load(const char *name)
     return buf;
 }
 
-/* RFC 8839 §5.4: ice-char = ALPHA / DIGIT / "+" / "/"; ufrag 4..256, pwd 22..256. */
+/* RFC 8839 §5.4: ice-char = ALPHA / DIGIT / "+" / "/"; ufrag 4..256, pwd 22..256. The ufrag names
+ * its worker (ufrag.h), the rest is random. */
 static void test_credentials(void **state)
 {
     (void)state;
+    const char *alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     char u1[OVL_MEDIA_UFRAG_LEN + 1], p1[OVL_MEDIA_PWD_LEN + 1], u2[OVL_MEDIA_UFRAG_LEN + 1], p2[OVL_MEDIA_PWD_LEN + 1];
-    assert_int_equal(ovl_media_sdp_credentials(u1, OVL_MEDIA_UFRAG_LEN, p1, OVL_MEDIA_PWD_LEN), 0);
-    assert_int_equal(ovl_media_sdp_credentials(u2, OVL_MEDIA_UFRAG_LEN, p2, OVL_MEDIA_PWD_LEN), 0);
+    unsigned w = 99;
+    assert_int_equal(ovl_media_sdp_credentials(3, u1, p1, OVL_MEDIA_PWD_LEN), 0);
+    assert_int_equal(ovl_media_sdp_credentials(200, u2, p2, OVL_MEDIA_PWD_LEN), 0);
     assert_int_equal(strlen(u1), OVL_MEDIA_UFRAG_LEN);
     assert_int_equal(strlen(p1), OVL_MEDIA_PWD_LEN);
     assert_true(OVL_MEDIA_UFRAG_LEN >= 4 && OVL_MEDIA_PWD_LEN >= 22);
-    assert_int_equal(strspn(u1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"),
-                     OVL_MEDIA_UFRAG_LEN);
-    assert_int_equal(strspn(p1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"), OVL_MEDIA_PWD_LEN);
-    assert_string_not_equal(u1, u2);
+    assert_int_equal(strspn(u1, alphabet), OVL_MEDIA_UFRAG_LEN);
+    assert_int_equal(strspn(p1, alphabet), OVL_MEDIA_PWD_LEN);
+    assert_int_equal(ovl_media_ufrag_worker(u1, strlen(u1), &w), 0);
+    assert_int_equal(w, 3);
+    assert_int_equal(ovl_media_ufrag_worker(u2, strlen(u2), &w), 0);
+    assert_int_equal(w, 200);
+    assert_memory_not_equal(u1 + 2, u2 + 2, OVL_MEDIA_UFRAG_LEN - 2);
     assert_string_not_equal(p1, p2);
 }
 
@@ -123,6 +129,10 @@ static void test_rewrite(void **state)
                              "a=msid:ovl-4 ovl-4-camera\r\n" /* unknown participant: kept */
                              "a=msid:p9 audio\r\n"           /* already a public id: kept */
                              "a=msid-semantic: WMS\r\n");
+    free(out);
+    /* o= fields may be separated by several spaces (RFC 8866 §5.2 as parsers accept it). */
+    assert_int_equal(ovl_media_sdp_rewrite("o=- 12  3 IN IP4 0.0.0.0\r\no=-\r\n", &e, &out), 0);
+    assert_string_equal(out, "o=- 12  9 IN IP4 0.0.0.0\r\no=-\r\n");
     free(out);
     /* Nothing to change: byte for byte the same (LF endings too). */
     ovl_media_sdp_edit_t none = {0};

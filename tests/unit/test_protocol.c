@@ -53,6 +53,11 @@ static void test_every_client_message(void **state)
     assert_int_equal(m.muted, 0);
     assert_string_equal(m.participant, "p2");
     ovl_msg_dispose(&m);
+    /* kind "screen": the screen share's state (muted false = sharing). */
+    assert_int_equal(parse("{\"type\":\"mute\",\"kind\":\"screen\",\"muted\":false}", &m, &e), 0);
+    assert_int_equal(m.kind, OVL_KIND_SCREEN);
+    assert_int_equal(m.muted, 0);
+    ovl_msg_dispose(&m);
 
     assert_int_equal(parse("{\"type\":\"chat\",\"text\":\"héllo\"}", &m, &e), 0);
     assert_string_equal(m.text, "héllo");
@@ -165,7 +170,7 @@ static json_t *enc(const ovl_out_t *o)
 static void test_encode_every_server_message(void **state)
 {
     (void)state;
-    ovl_peer_info_t peers[2] = {{"p1", "Ann", OVL_ROLE_HOST, 0, 1}, {"p2", "Bob", OVL_ROLE_GUEST, 1, 0}};
+    ovl_peer_info_t peers[2] = {{"p1", "Ann", OVL_ROLE_HOST, 0, 1, 0}, {"p2", "Bob", OVL_ROLE_GUEST, 1, 0, 1}};
     ovl_out_t o;
     json_t *j;
 
@@ -187,6 +192,8 @@ static void test_encode_every_server_message(void **state)
     json_t *p0 = json_array_get(json_object_get(j, "participants"), 0);
     assert_string_equal(STR(p0, "name"), "Ann");
     assert_true(json_is_true(json_object_get(p0, "video_muted")));
+    assert_true(json_is_false(json_object_get(p0, "sharing")));
+    assert_true(json_is_true(json_object_get(json_array_get(json_object_get(j, "participants"), 1), "sharing")));
     assert_int_equal(json_array_size(json_object_get(j, "waiting")), 1);
     assert_true(json_is_array(json_object_get(j, "turn")));
     json_decref(j);
@@ -200,7 +207,7 @@ static void test_encode_every_server_message(void **state)
         const char *type, *key, *value;
     } cases[] = {
         {{.type = OVL_OUT_LOBBY_WAIT, .you = "p4"}, "lobby-wait", "you", "p4"},
-        {{.type = OVL_OUT_PARTICIPANT_JOINED, .peer = {"p5", "Eve", OVL_ROLE_GUEST, 0, 0}},
+        {{.type = OVL_OUT_PARTICIPANT_JOINED, .peer = {"p5", "Eve", OVL_ROLE_GUEST, 0, 0, 0}},
          "participant-joined",
          NULL,
          NULL},
@@ -212,6 +219,7 @@ static void test_encode_every_server_message(void **state)
          "mute",
          "by",
          "p1"},
+        {{.type = OVL_OUT_MUTE, .participant = "p2", .kind = OVL_KIND_SCREEN, .muted = 0}, "mute", "kind", "screen"},
         {{.type = OVL_OUT_CHAT, .participant = "p1", .name = "Ann", .text = "hoi"}, "chat", "from", "p1"},
         {{.type = OVL_OUT_LOCKED, .locked = 1}, "locked", NULL, NULL},
         {{.type = OVL_OUT_END, .reason = "revoked"}, "end", "reason", "revoked"},

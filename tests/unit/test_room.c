@@ -444,6 +444,53 @@ static void test_negotiation_through_media_port(void **state)
     done(f);
 }
 
+/* PROTOCOL.md "mute — someone's mute state changed", kind "screen": a screen share starting and
+ * stopping reaches everyone (a stopped share sends no RTP, so only signaling can say so), a late
+ * joiner learns it from welcome, and a host can stop someone else's share. */
+static void test_screen_share_state(void **state)
+{
+    (void)state;
+    fx_t *f = make(0, 10, 1);
+    ovl_room_join(f->room, 1, OVL_ROLE_HOST, "Ann");
+    ovl_room_join(f->room, 2, OVL_ROLE_GUEST, "Bob");
+    reset(&f->rec);
+    /* Nobody shares at first. */
+    ovl_room_join(f->room, 3, OVL_ROLE_GUEST, "Cy");
+    json_t *parts = json_object_get(got(&f->rec, 3, "welcome"), "participants");
+    assert_true(json_is_false(json_object_get(json_array_get(parts, 1), "sharing")));
+    /* Bob starts sharing: everyone hears it. */
+    reset(&f->rec);
+    handle(f, 2, (ovl_msg_t){.type = OVL_MSG_MUTE, .kind = OVL_KIND_SCREEN, .muted = 0});
+    assert_int_equal(count_type(&f->rec, "mute"), 3);
+    json_t *m = got(&f->rec, 3, "mute");
+    assert_string_equal(field(m, "participant"), "p2");
+    assert_string_equal(field(m, "kind"), "screen");
+    assert_true(json_is_false(json_object_get(m, "muted")));
+    assert_null(json_object_get(m, "by"));
+    /* A late joiner sees Bob sharing in welcome; Bob's other states are untouched. */
+    reset(&f->rec);
+    ovl_room_join(f->room, 4, OVL_ROLE_GUEST, "Dee");
+    parts = json_object_get(got(&f->rec, 4, "welcome"), "participants");
+    json_t *bob = json_array_get(parts, 1);
+    assert_string_equal(field(bob, "name"), "Bob");
+    assert_true(json_is_true(json_object_get(bob, "sharing")));
+    assert_true(json_is_false(json_object_get(bob, "video_muted")));
+    /* A guest cannot stop someone else's share; a host can, and it says who. */
+    reset(&f->rec);
+    handle(f, 3, (ovl_msg_t){.type = OVL_MSG_MUTE, .kind = OVL_KIND_SCREEN, .muted = 1, .participant = "p2"});
+    assert_string_equal(field(got(&f->rec, 3, "error"), "code"), "forbidden");
+    handle(f, 1, (ovl_msg_t){.type = OVL_MSG_MUTE, .kind = OVL_KIND_SCREEN, .muted = 1, .participant = "p2"});
+    m = got(&f->rec, 2, "mute");
+    assert_string_equal(field(m, "kind"), "screen");
+    assert_string_equal(field(m, "by"), "p1");
+    assert_true(json_is_true(json_object_get(m, "muted")));
+    reset(&f->rec);
+    ovl_room_join(f->room, 5, OVL_ROLE_GUEST, "Eli");
+    parts = json_object_get(got(&f->rec, 5, "welcome"), "participants");
+    assert_true(json_is_false(json_object_get(json_array_get(parts, 1), "sharing")));
+    done(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -451,7 +498,7 @@ int main(void)
         cmocka_unit_test(test_lobby_wait_admit_deny),          cmocka_unit_test(test_host_mute_remove_lock_end),
         cmocka_unit_test(test_chat_fan_out_and_limits),        cmocka_unit_test(test_participant_limit_and_names),
         cmocka_unit_test(test_revoke_ends_for_everyone),       cmocka_unit_test(test_media_unavailable_without_port),
-        cmocka_unit_test(test_negotiation_through_media_port),
+        cmocka_unit_test(test_negotiation_through_media_port), cmocka_unit_test(test_screen_share_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

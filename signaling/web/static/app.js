@@ -15,6 +15,7 @@ import { LocalMedia } from './localmedia.js';
 import { Call } from './call.js';
 import { Levels } from './levels.js';
 import { summarize } from './stats.js';
+import { Adapt, reducedReasons } from './adapt.js';
 import * as S from './strings.js';
 import { $, announce } from './ui/dom.js';
 import { showCard, hideScreen, namePrompt, lobbyScreen } from './ui/screens.js';
@@ -23,7 +24,7 @@ import { Side } from './ui/side.js';
 import { initMenu, openMenu } from './ui/menu.js';
 import { banner, clearBanner, clearBanners, toast } from './ui/notices.js';
 import { confirmDialog, initSettings, renderConnection } from './ui/dialogs.js';
-import { initControls, renderControls, renderQuality, renderClock } from './ui/controls.js';
+import { initControls, renderControls, renderQuality, renderReduced, renderClock } from './ui/controls.js';
 
 const NAME_KEY = 'overleg.name';
 const CONNECT_STUCK_MS = 15000; // ICE not connected this long after the answer: say what to try
@@ -32,6 +33,7 @@ const RESTART_GIVEUP_MS = 10000; // an ICE restart that has not reconnected by t
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
 const MAX_RECONNECTS = 12;
 const AUTO_RETRY = ['unreachable', 'draining'];
+const SUGGEST_AGAIN_MS = 10 * 60 * 1000; // "Not now" on the audio-only suggestion: quiet this long
 
 const app = {
   link: null,
@@ -57,6 +59,11 @@ const app = {
   joinedAt: 0,
   stats: { prev: null, summary: null },
   endedByMe: false,
+  audioOnly: false, // the person's choice: no camera out, no camera video in (screen shares stay)
+  adapt: new Adapt(),
+  reduced: [],
+  suggestQuietUntil: 0,
+  simulated: null, // window.overleg.simulate(): stats overrides for trying the UI on a good link
 };
 
 const wsUrl = () => (location.protocol === 'http:' ? 'ws://' : 'wss://') + location.host + '/ws';
@@ -281,7 +288,7 @@ function onWelcome(m) {
   app.meeting = m.meeting || { id: app.link.meeting, title: 'Meeting' };
   app.locked = !!m.locked;
   app.me = { id: m.you, name: app.link.claims.name || app.name, role: m.role, self: true,
-    audio_muted: false, video_muted: false };
+    audio_muted: false, video_muted: false, sharing: false };
   app.people = new Map((m.participants || []).map((p) => [p.id, p]));
   app.waiting = m.waiting || [];
   app.tracks.clear();
@@ -307,7 +314,7 @@ function onJoined(p) {
   app.people.set(p.id, p);
   app.grid.upsert(p);
   const t = app.tracks.get(p.id);
-  if (t) for (const kind of ['audio', 'video', 'screen']) if (t[kind]) app.grid.setTrack(p.id, kind, t[kind], p);
+  if (t) for (const kind of ['audio', 'video', 'screen']) if (t[kind]) showTrack(p.id, kind);
   toast(`${p.name} joined.`, { ms: 2500 }); // toasts are a live region: screen readers hear them
   renderAll();
 }
@@ -327,21 +334,32 @@ function onLeft(pid, reason) {
 
 function onMute(m) {
   const byName = m.by ? (m.by === app.me.id ? 'You' : (app.people.get(m.by) || {}).name || 'A host') : null;
+  const setState = (p) => {
+    if (m.kind === 'audio') p.audio_muted = m.muted;
+    else if (m.kind === 'video') p.video_muted = m.muted;
+    else if (m.kind === 'screen') p.sharing = !m.muted;
+  };
   if (m.participant === app.me.id) {
-    if (m.kind === 'audio') app.me.audio_muted = m.muted;
-    else app.me.video_muted = m.muted;
+    setState(app.me);
     if (m.by && m.muted) {
       if (m.kind === 'audio') app.media.setMicMuted(true);
-      else app.media.setCamOff(true);
-      toast(`${byName} turned off your ${m.kind === 'audio' ? 'microphone' : 'camera'}.`, { tone: 'warn', ms: 6000 });
+      else if (m.kind === 'video') app.media.setCamOff(true);
+      else if (m.kind === 'screen') app.media.stopScreen();
+      const what = { audio: 'microphone', video: 'camera', screen: 'screen sharing' }[m.kind] || m.kind;
+      toast(`${byName} turned off your ${what}.`, { tone: 'warn', ms: 6000 });
     }
     app.grid.upsert(app.me);
   } else {
     const p = app.people.get(m.participant);
     if (!p) return;
-    if (m.kind === 'audio') p.audio_muted = m.muted;
-    else p.video_muted = m.muted;
+    const wasSharing = !!p.sharing;
+    setState(p);
     app.grid.upsert(p);
+    // The share's state comes only from here (PROTOCOL.md "mute"): a stopped share sends nothing.
+    if (m.kind === 'screen') {
+      showTrack(p.id, 'screen');
+      if (p.sharing && !wasSharing) toast(`${p.name} is sharing their screen.`, { ms: 3000 });
+    }
   }
   renderAll();
 }
@@ -431,6 +449,18 @@ function send(msg) {
 
 // ---- media -----------------------------------------------------------------------------------
 
+/**
+ * Puts pid's received `kind` track on its tile, or takes it off: a screen only while its owner
+ * says it shares (the relay keeps the screen section open after a share stops).
+ */
+function showTrack(pid, kind) {
+  const p = app.people.get(pid);
+  if (!p) return;
+  const t = app.tracks.get(pid) || {};
+  const track = kind === 'screen' && !p.sharing ? null : t[kind] || null;
+  app.grid.setTrack(pid, kind, track, p);
+}
+
 function startCall(iceServers) {
   const call = new Call({ send: (msg) => send(msg), iceServers });
   app.call = call;
@@ -440,15 +470,15 @@ function startCall(iceServers) {
     const t = app.tracks.get(pid) || {};
     t[kind] = track;
     app.tracks.set(pid, t);
-    const p = app.people.get(pid);
-    if (p) app.grid.setTrack(pid, kind, track, p);
+    if (kind === 'video') track.enabled = !app.audioOnly;
+    showTrack(pid, kind);
   });
   call.addEventListener('untrack', (ev) => {
     const { pid, kind, track } = ev.detail;
     const t = app.tracks.get(pid);
     if (!t || t[kind] !== track) return;
     delete t[kind];
-    if (app.people.has(pid)) app.grid.setTrack(pid, kind, null);
+    if (app.people.has(pid)) showTrack(pid, kind);
   });
   call.addEventListener('ice', (ev) => onIce(call, ev.detail.state));
   call.addEventListener('error', (ev) => {
@@ -507,6 +537,8 @@ function teardownCall() {
   app.call = null;
   app.mediaState = 'none';
   app.stats = { prev: null, summary: null };
+  app.adapt.reset();
+  clearBanner('audio-only');
   for (const pid of app.people.keys()) app.grid.remove(pid);
   app.tracks.clear();
 }
@@ -531,17 +563,19 @@ function syncLocal() {
   const m = app.media;
   if (app.call) {
     app.call.replace('audio', m.audioOn ? m.mic : null);
-    app.call.replace('video', m.videoOn ? m.cam : null);
+    app.call.replace('video', m.videoOn && !app.audioOnly ? m.cam : null);
     app.call.replace('screen', m.screen);
   }
   app.levels.setMic(m.audioOn ? m.mic : null);
   if (app.me && app.phase === 'call') {
-    app.grid.setTrack(app.me.id, 'video', m.videoOn ? m.cam : null, app.me);
+    app.grid.setTrack(app.me.id, 'video', m.videoOn && !app.audioOnly ? m.cam : null, app.me);
     app.grid.setTrack(app.me.id, 'screen', m.screen, app.me);
     const a = !m.audioOn;
-    const v = !m.videoOn;
+    const v = !m.videoOn || app.audioOnly;
     if (app.me.audio_muted !== a && send({ type: 'mute', kind: 'audio', muted: a })) app.me.audio_muted = a;
     if (app.me.video_muted !== v && send({ type: 'mute', kind: 'video', muted: v })) app.me.video_muted = v;
+    const sharing = !!m.screen;
+    if (app.me.sharing !== sharing && send({ type: 'mute', kind: 'screen', muted: !sharing })) app.me.sharing = sharing;
     app.grid.upsert(app.me);
     deviceBanner();
   }
@@ -578,7 +612,7 @@ function renderAll() {
   if (!app.me) return;
   const people = [app.me, ...[...app.people.values()].sort((a, b) => (b.role === 'host') - (a.role === 'host'))];
   app.side.renderPeople(app.me, people);
-  renderControls({ media: app.media, sideOpen: app.side.open, sideTab: app.side.tab, peopleCount: people.length,
+  renderControls({ media: app.media, audioOnly: app.audioOnly, sideOpen: app.side.open, sideTab: app.side.tab, peopleCount: people.length,
     waitingCount: app.waiting.length, isHost: app.me.role === 'host' });
 }
 
@@ -599,6 +633,45 @@ async function removePerson(pid) {
   if (!p) return;
   const ok = await confirmDialog({ title: `Remove ${p.name}?`, text: `${p.name} will leave the meeting at once. Lock the meeting to keep them from joining again with their link.`, ok: 'Remove' });
   if (ok) send({ type: 'remove', participant: pid });
+}
+
+/**
+ * Audio-only mode (issue 6): the camera stops being sent (the sender's track goes, the others see
+ * "camera off") and received camera video is switched off here (track.enabled = false) and not
+ * shown. Screen shares stay: they are the meeting's content. The relay still forwards camera RTP
+ * to this browser: the protocol has no message yet to ask it to stop (see PROTOCOL.md).
+ */
+function setAudioOnly(on) {
+  on = !!on;
+  if (app.audioOnly === on) return;
+  app.audioOnly = on;
+  if (app.call) {
+    for (const o of app.call.owners.values()) if (o.kind === 'video') o.track.enabled = !on;
+  }
+  app.grid.setAudioOnly(on);
+  clearBanner('audio-only');
+  syncLocal();
+  toast(on ? 'Audio only: video is off in both directions. Screen shares still show.' : 'Video is back on.', { ms: 3500 });
+  renderReducedNow();
+}
+
+function suggestAudioOnly(why) {
+  if (Date.now() < app.suggestQuietUntil) return;
+  banner('audio-only', { tone: 'warn', icon: 'wifi-off',
+    text: `Video cannot keep up with your connection (${why}). Switch to audio only to keep the sound clear?`,
+    actions: [{ label: 'Switch to audio only', primary: true, onClick: () => setAudioOnly(true) },
+      { label: 'Not now', onClick: () => {
+        app.suggestQuietUntil = Date.now() + SUGGEST_AGAIN_MS;
+        clearBanner('audio-only');
+      } }] });
+}
+
+/** Redraws the reduced-mode indicator at once (not waiting for the next stats reading). */
+function renderReducedNow() {
+  const s = app.stats.summary ? app.stats.summary.self : null;
+  app.reduced = reducedReasons(s, { audioOnly: app.audioOnly, lowReadings: app.adapt.low });
+  renderReduced(app.reduced);
+  if ($('conn').open) renderConnection(app.stats.summary, names(), app.mediaState, app.reduced);
 }
 
 async function toggleShare() {
@@ -665,6 +738,7 @@ function initCallView() {
     mic: () => toggleMic(),
     cam: () => toggleCam(),
     share: () => toggleShare(),
+    audioOnly: () => setAudioOnly(!app.audioOnly),
     people: () => {
       app.side.toggle('people');
     },
@@ -679,7 +753,7 @@ function initCallView() {
       } else leave();
     },
     quality: () => {
-      renderConnection(app.stats.summary, names(), app.mediaState);
+      renderConnection(app.stats.summary, names(), app.mediaState, app.reduced);
       $('conn').showModal();
     },
   });
@@ -716,13 +790,24 @@ async function tickStats() {
   const owners = new Map([...call.owners.values()].map((o) => [o.track.id, o.pid]));
   const sum = summarize(report, app.stats.prev, owners);
   app.stats = { prev: report, summary: sum };
+  if (app.simulated) simulate(sum.self, app.simulated);
   const s = sum.self;
+  const adapt = app.adapt.feed(s, app.audioOnly);
+  app.reduced = adapt.reduced;
+  renderReduced(app.reduced);
+  if (adapt.suggest) suggestAudioOnly(adapt.suggest);
   const words = { good: 'good', fair: 'fair', poor: 'poor', unknown: 'measuring' };
   const label = s.path ? s.path.label : app.mediaState === 'connected' ? '…' : 'Connecting';
   renderQuality(s.grade, label, `${words[s.grade]}${s.path ? ', ' + s.path.detail : ''}`);
   app.grid.setQuality(app.me.id, s.grade);
   for (const [pid, p] of sum.peers) app.grid.setQuality(pid, p.grade);
-  if ($('conn').open) renderConnection(sum, names(), app.mediaState);
+  if ($('conn').open) renderConnection(sum, names(), app.mediaState, app.reduced);
+}
+
+/** Applies window.overleg.simulate() overrides to a stats summary (labelled as simulated). */
+function simulate(self, o) {
+  if (o.path) self.path = { label: o.path, detail: 'simulated path (window.overleg.simulate)' };
+  for (const k of ['availableOutBps', 'loss', 'videoLoss', 'framesDropped', 'framesReceived', 'rtt']) if (k in o) self[k] = o[k];
 }
 
 // Read-only handles for tests and for people diagnosing a call from the console.
@@ -731,12 +816,23 @@ window.overleg = Object.freeze({
     return app.call ? app.call.pc : null;
   },
   get state() {
-    return { phase: app.phase, me: app.me, mediaState: app.mediaState, people: [...app.people.values()],
+    return { phase: app.phase, me: app.me, mediaState: app.mediaState, audioOnly: app.audioOnly, reduced: [...app.reduced],
+      people: [...app.people.values()],
       waiting: app.waiting, tracks: [...app.tracks].map(([pid, t]) => [pid, Object.keys(t)]) };
   },
   /** Received tracks: [{pid, kind, trackId}] (trackId is getStats' inbound-rtp trackIdentifier). */
   get receivers() {
-    return app.call ? [...app.call.owners.values()].map((o) => ({ pid: o.pid, kind: o.kind, trackId: o.track.id })) : [];
+    return app.call ? [...app.call.owners.values()].map((o) => ({ pid: o.pid, kind: o.kind, trackId: o.track.id, enabled: o.track.enabled })) : [];
+  },
+  /**
+   * Tries the client's reaction to a bad link on a good one: `o` overrides what the next stats
+   * readings say ({path: 'TCP' | 'TURN/TLS' | ..., availableOutBps, loss, videoLoss, framesDropped,
+   * framesReceived, rtt}); null stops. Only what is shown changes; no media is touched.
+   */
+  simulate(o) {
+    app.simulated = o ? { ...o } : null;
+    app.adapt.strained = 0;
+    app.adapt.low = 0;
   },
 });
 

@@ -48,20 +48,30 @@ function rate(now, before, field) {
 
 /**
  * Compares `report` with the previous one. `owners` maps a received track id to a participant id.
- * Returns {self: {rtt, loss, sendBps, recvBps, path, grade}, peers: Map pid -> {loss, recvBps,
- * framesDecoded, samples, grade}}.
+ * Returns {self: {rtt, loss, sendBps, recvBps, path, grade, availableOutBps, videoSendBps, videoLoss,
+ * framesDropped, framesReceived, bandwidthLimited}, peers: Map pid -> {loss, recvBps, framesDecoded,
+ * samples, grade}}. availableOutBps is the browser's send estimate (null when unknown); videoLoss is
+ * the loss of received video over the interval; framesDropped/framesReceived count received video.
  */
 export function summarize(report, prev, owners) {
-  const self = { rtt: null, loss: null, sendBps: 0, recvBps: 0, path: pathOf(report), grade: 'unknown' };
+  const self = { rtt: null, loss: null, sendBps: 0, recvBps: 0, path: pathOf(report), grade: 'unknown',
+    availableOutBps: null, videoSendBps: 0, videoLoss: null, framesDropped: 0, framesReceived: 0, bandwidthLimited: false };
   const peers = new Map();
   const pair = selectedPair(report);
   if (pair && pair.currentRoundTripTime != null) self.rtt = pair.currentRoundTripTime;
+  // The browser's own estimate of what this connection can send (GCC / transport-cc).
+  if (pair && pair.availableOutgoingBitrate != null) self.availableOutBps = pair.availableOutgoingBitrate;
+  let videoLost = 0;
+  let videoGot = 0;
   let lostOut = 0;
   let sentOut = 0;
   report.forEach((s) => {
     const before = prev ? prev.get(s.id) : null;
     if (s.type === 'outbound-rtp') {
-      self.sendBps += rate(s, before, 'bytesSent') || 0;
+      const bps = rate(s, before, 'bytesSent') || 0;
+      self.sendBps += bps;
+      if (s.kind === 'video') self.videoSendBps += bps;
+      if (s.kind === 'video' && s.qualityLimitationReason === 'bandwidth') self.bandwidthLimited = true;
     } else if (s.type === 'remote-inbound-rtp') {
       if (s.roundTripTime != null && self.rtt == null) self.rtt = s.roundTripTime;
       if (s.fractionLost != null) {
@@ -75,8 +85,16 @@ export function summarize(report, prev, owners) {
       if (!pid) return;
       const p = peers.get(pid) || { lost: 0, received: 0, recvBps: 0, framesDecoded: 0, samples: 0 };
       if (before) {
-        p.lost += Math.max(0, (s.packetsLost || 0) - (before.packetsLost || 0));
-        p.received += Math.max(0, (s.packetsReceived || 0) - (before.packetsReceived || 0));
+        const lost = Math.max(0, (s.packetsLost || 0) - (before.packetsLost || 0));
+        const got = Math.max(0, (s.packetsReceived || 0) - (before.packetsReceived || 0));
+        p.lost += lost;
+        p.received += got;
+        if (s.kind === 'video') {
+          videoLost += lost;
+          videoGot += got;
+          self.framesDropped += Math.max(0, (s.framesDropped || 0) - (before.framesDropped || 0));
+          self.framesReceived += Math.max(0, (s.framesReceived || 0) - (before.framesReceived || 0));
+        }
       }
       p.recvBps += bps;
       p.framesDecoded += s.framesDecoded || 0;
@@ -85,6 +103,7 @@ export function summarize(report, prev, owners) {
     }
   });
   if (sentOut) self.loss = lostOut;
+  if (videoLost + videoGot > 0) self.videoLoss = videoLost / (videoLost + videoGot);
   for (const p of peers.values()) {
     const total = p.lost + p.received;
     p.loss = total > 0 ? p.lost / total : null;

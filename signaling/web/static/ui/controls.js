@@ -15,12 +15,13 @@ function set(btn, { label, iconName, pressed, disabled, off }) {
   btn.classList.toggle('off', !!off);
 }
 
-/** handlers: {mic, cam, share, people, chat, settings, leave, quality} (no arguments). */
+/** handlers: {mic, cam, share, audioOnly, people, chat, settings, leave, quality} (no arguments). */
 export function initControls(handlers) {
   const bind = (id, fn) => $(id).addEventListener('click', (ev) => fn(ev.currentTarget));
   bind('mic-btn', handlers.mic);
   bind('cam-btn', handlers.cam);
   bind('share-btn', handlers.share);
+  bind('audio-only-btn', handlers.audioOnly);
   bind('people-btn', handlers.people);
   bind('chat-btn', handlers.chat);
   bind('settings-btn', handlers.settings);
@@ -42,13 +43,17 @@ export function initControls(handlers) {
 }
 
 /** Draws the buttons from the local media state and the side panel. */
-export function renderControls({ media, sideOpen, sideTab, peopleCount, waitingCount, isHost }) {
+export function renderControls({ media, audioOnly, sideOpen, sideTab, peopleCount, waitingCount, isHost }) {
   const micOn = media.audioOn;
   set($('mic-btn'), media.mic
     ? { label: micOn ? 'Mute' : 'Unmute', iconName: micOn ? 'mic' : 'mic-off', pressed: !micOn, off: !micOn }
     : { label: 'No microphone', iconName: 'mic-off', pressed: true, off: true });
   const camOn = media.videoOn;
-  set($('cam-btn'), media.cam || media.camOff
+  set($('audio-only-btn'), { label: audioOnly ? 'Turn video on' : 'Audio only', iconName: audioOnly ? 'cam' : 'speaker', pressed: !!audioOnly });
+  $('audio-only-btn').classList.toggle('on', !!audioOnly);
+  set($('cam-btn'), audioOnly
+    ? { label: 'Video off (audio only)', iconName: 'cam-off', pressed: true, off: true, disabled: true }
+    : media.cam || media.camOff
     ? { label: camOn ? 'Stop video' : 'Start video', iconName: camOn ? 'cam' : 'cam-off', pressed: !camOn, off: !camOn }
     : { label: 'No camera', iconName: 'cam-off', pressed: true, off: true });
   const sharing = !!media.screen;
@@ -75,6 +80,16 @@ export function renderQuality(grade, pathLabel, text) {
   $('path-label').textContent = pathLabel;
   $('quality').setAttribute('aria-label', `Your connection: ${text}. Show details`);
   $('quality').title = `Connection: ${text}`;
+}
+
+/** The reduced-mode indicator in the top bar: `reasons` are words ("media over TCP"); [] hides it. */
+export function renderReduced(reasons) {
+  const el = $('reduced');
+  const text = reasons.length ? `Reduced mode: ${reasons.join(', ')}` : '';
+  el.hidden = !reasons.length;
+  el.dataset.reasons = reasons.join('|');
+  el.title = text;
+  el.setAttribute('aria-label', text);
 }
 
 export function renderClock(ms) {

@@ -75,7 +75,7 @@ export function initSettings({ media, levels, onDevice, onSpeaker, onRetry }) {
 }
 
 /** Fills the connection dialog from a stats summary (stats.js summarize) and who is who. */
-export function renderConnection(summary, names, mediaState) {
+export function renderConnection(summary, names, mediaState, reduced = []) {
   const rows = [];
   const add = (k, v) => rows.push(h('dt', {}, k), h('dd', {}, v));
   if (mediaState === 'unavailable') {
@@ -85,6 +85,8 @@ export function renderConnection(summary, names, mediaState) {
   } else {
     const s = summary.self;
     add('Path', s.path ? `${s.path.label} — ${s.path.detail}` : 'Not connected yet');
+    if (reduced.length) add('Mode', `Reduced: ${reduced.join(', ')}. Audio goes first; video may be thinner or paused.`);
+    if (s.availableOutBps != null) add('Can send', fmt.bps(s.availableOutBps));
     add('Round trip', fmt.ms(s.rtt));
     add('Loss (what you send)', fmt.pct(s.loss));
     add('Sending', fmt.bps(s.sendBps));

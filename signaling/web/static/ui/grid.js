@@ -88,7 +88,8 @@ export class Grid {
     t.tag.hidden = !t.tag.textContent;
     t.avatar.firstChild.textContent = initials(p.name);
     t.avatar.className = 'avatar ' + hue(p.name || '');
-    const videoLive = !!t.track && t.track.readyState === 'live' && (t.screen || !p.video_muted) && !(t.remoteMuted && !self);
+    const videoLive = !!t.track && t.track.readyState === 'live' && (t.screen || !p.video_muted) && !(t.remoteMuted && !self)
+      && !(this.audioOnly && !t.screen);
     t.el.classList.toggle('has-video', videoLive);
     t.el.classList.toggle('mirror', self && !t.screen);
     t.mic.hidden = t.screen || !p.audio_muted;
@@ -193,6 +194,12 @@ export class Grid {
     }
   }
 
+  /** Audio-only mode: camera tiles show the person's initials instead of video (screens stay). */
+  setAudioOnly(on) {
+    this.audioOnly = !!on;
+    for (const t of this.tiles.values()) this.paint(t);
+  }
+
   setQuality(pid, grade) {
     const t = this.tiles.get(pid);
     if (!t || t.quality === grade) return;
@@ -210,9 +217,10 @@ export class Grid {
   /** Places every tile (see the layouts at the top of this file). */
   layout() {
     const all = [...this.tiles.values()];
-    // A received screen takes the stage once its first frames arrive (the track unmutes): a screen
-    // section the relay opened before anyone shares shows nothing until then.
-    const screens = all.filter((t) => t.screen && t.pid !== this.selfId && !t.remoteMuted);
+    // A received screen takes the stage as soon as its owner announces the share (app.js gives a
+    // screen tile a track only while the owner's `sharing` is true); until its first frames arrive
+    // the tile shows the owner's initials.
+    const screens = all.filter((t) => t.screen && t.pid !== this.selfId);
     const ownScreen = all.find((t) => t.screen && t.pid === this.selfId);
     const people = all.filter((t) => !t.screen).sort((a, b) => (a.pid === this.selfId) - (b.pid === this.selfId));
     const self = people.find((t) => t.pid === this.selfId);

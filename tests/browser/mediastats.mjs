@@ -1,0 +1,39 @@
+// What a page receives, from getStats(): shared by the media tests (media.test.mjs, peer.test.mjs,
+// quality.test.mjs). Every wait is bounded.
+
+import assert from 'node:assert/strict';
+
+/** Per remote participant on `page`: {pid: {video, screen, audio}} with frames decoded / samples received. */
+export function inbound(page) {
+  return page.evaluate(async () => {
+    const pc = window.overleg.pc;
+    const out = {};
+    if (!pc) return out;
+    const owner = new Map(window.overleg.receivers.map((r) => [r.trackId, r]));
+    (await pc.getStats()).forEach((s) => {
+      if (s.type !== 'inbound-rtp') return;
+      const o = owner.get(s.trackIdentifier);
+      if (!o) return;
+      out[o.pid] = out[o.pid] || {};
+      out[o.pid][o.kind] = s.kind === 'video' ? s.framesDecoded || 0 : s.totalSamplesReceived || 0;
+    });
+    return out;
+  });
+}
+
+/** Waits until every pid in `pids` has each of `kinds` growing on `page` (two readings apart). */
+export async function decodes(page, pids, kinds, ms = 10000) {
+  const t0 = Date.now();
+  let first = null;
+  let last = {};
+  while (Date.now() - t0 < ms) {
+    last = await inbound(page);
+    const ok = (snap, base) => pids.every((pid) => kinds.every((k) => snap[pid] && snap[pid][k] > (base ? (base[pid] || {})[k] || 0 : 0)));
+    if (!first && ok(last)) first = last;
+    else if (first && ok(last, first)) return last;
+    await page.waitForTimeout(500);
+  }
+  assert.fail(`decoding ${kinds.join('+')} from ${pids.join(', ')} within ${ms} ms; got ${JSON.stringify(last)}`);
+  return last;
+}
+

@@ -1,0 +1,99 @@
+// Media over the HTTPS port when UDP is not allowed (issue 6): Chromium with the policy that
+// locked-down desktops set, `--webrtc-ip-handling-policy=disable_non_proxied_udp` (it leaves only
+// TCP paths: ENVIRONMENT.md), reaches the relay's passive ICE-TCP candidate (RFC 6544) on the same
+// TCP port as HTTPS/WSS. Two such pages decode each other's audio and video through the relay,
+// and the client reports the TCP path.
+//
+// Chromium's host candidates are interface addresses, not loopback: the server listens on every
+// address and announces the machine's first non-loopback IPv4 address.
+
+import { test, before, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import os from 'node:os';
+import { startServer, startBrowser, cleanup, screenshot } from './harness.mjs';
+
+let srv;
+let br;
+
+function interfaceAddress() {
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list || []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return null;
+}
+
+before(async () => {
+  const ip = interfaceAddress();
+  assert.ok(ip, 'a non-loopback IPv4 interface address for Chromium to reach');
+  srv = await startServer({ OVERLEG_PUBLIC_IP: ip }, { listenHost: '0.0.0.0' });
+  br = await startBrowser({ extraArgs: ['--webrtc-ip-handling-policy=disable_non_proxied_udp'] });
+});
+afterEach(async () => {
+  await br.closeAll();
+});
+after(cleanup);
+
+/** Per remote participant on `page`: {pid: {video, audio}} frames decoded / samples received. */
+function inbound(page) {
+  return page.evaluate(async () => {
+    const pc = window.overleg.pc;
+    const out = {};
+    if (!pc) return out;
+    const owner = new Map(window.overleg.receivers.map((r) => [r.trackId, r]));
+    (await pc.getStats()).forEach((s) => {
+      if (s.type !== 'inbound-rtp') return;
+      const o = owner.get(s.trackIdentifier);
+      if (!o) return;
+      out[o.pid] = out[o.pid] || {};
+      out[o.pid][o.kind] = s.kind === 'video' ? s.framesDecoded || 0 : s.totalSamplesReceived || 0;
+    });
+    return out;
+  });
+}
+
+/** The selected candidate pair's local and remote protocol and the remote candidate's type. */
+function selectedPath(page) {
+  return page.evaluate(async () => {
+    const r = await window.overleg.pc.getStats();
+    let pair = null;
+    r.forEach((s) => {
+      if (s.type === 'transport' && s.selectedCandidatePairId) pair = r.get(s.selectedCandidatePairId);
+    });
+    if (!pair) return null;
+    const l = r.get(pair.localCandidateId) || {};
+    const rem = r.get(pair.remoteCandidateId) || {};
+    return { local: l.protocol, remote: rem.protocol, tcpType: rem.tcpType, type: rem.candidateType, port: rem.port };
+  });
+}
+
+/** Waits until every pid has each kind growing on `page` (two readings apart). */
+async function decodes(page, pids, kinds, ms = 20000) {
+  const t0 = Date.now();
+  let first = null;
+  let last = {};
+  while (Date.now() - t0 < ms) {
+    last = await inbound(page);
+    const ok = (snap, base) => pids.every((pid) => kinds.every((k) => snap[pid] && snap[pid][k] > (base ? (base[pid] || {})[k] || 0 : 0)));
+    if (!first && ok(last)) first = last;
+    else if (first && ok(last, first)) return last;
+    await page.waitForTimeout(500);
+  }
+  assert.fail(`decoding ${kinds.join('+')} from ${pids.join(', ')} within ${ms} ms; got ${JSON.stringify(last)}`);
+  return last;
+}
+
+test('without UDP (disable_non_proxied_udp) two pages decode each other over ICE-TCP on the HTTPS port', async () => {
+  const m = await srv.createMeeting({ title: 'Alleen TCP' });
+  const pages = [await br.person(m.host_link, { name: 'Ann' }), await br.person(m.guest_link, { name: 'Bob' })];
+  const ids = [];
+  for (const p of pages) ids.push(await p.evaluate(() => window.overleg.state.me.id));
+  for (const [i, page] of pages.entries()) {
+    await decodes(page, ids.filter((_, j) => j !== i), ['video', 'audio']);
+    const pathNow = await selectedPath(page);
+    assert.equal(pathNow.local, 'tcp', JSON.stringify(pathNow));
+    assert.equal(pathNow.remote, 'tcp', JSON.stringify(pathNow));
+    assert.equal(pathNow.port, srv.port, 'the relay candidate is on the HTTPS port');
+    await page.waitForFunction(() => document.querySelector('#path-label').textContent === 'TCP', null, { timeout: 10000 });
+  }
+  await screenshot(pages[0], 'tcp-only-call.png');
+});
