@@ -1,7 +1,8 @@
 /*
- * The peer's summary: JSON for tests and scripts (--json), a table for people. Times are milliseconds: the
+ * The peer's summary: JSON for tests and scripts (--json), a table for people. JSON times are milliseconds: the
  * timeline from the start of the process, first frames from our transport being connected (the moment media
- * can flow; for a track negotiated later, first_video_after_track_ms counts from its negotiation).
+ * can flow; for a track negotiated later, first_video_after_track_ms counts from its negotiation). The table's
+ * "first video" is the later of the two.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,7 +167,7 @@ void ovl_peer_report_print(const ovl_peer_report_t *r, FILE *f)
     if (r->rtt_us >= 0)
         fprintf(f, ", rtt %.1f ms", (double)r->rtt_us / 1000.0);
     fprintf(f,
-            "\n  sent %llu video frames (%llu key frames), %llu audio frames; %llu NACKed packets resent as RTX, "
+            "\n  sent %llu video frames (%llu key), %llu audio frames; %llu NACKed packets resent as RTX, "
             "%llu PLI received\n",
             (unsigned long long)r->video_sent.frames, (unsigned long long)r->video_sent.keyframes,
             (unsigned long long)r->audio_sent.frames, (unsigned long long)r->video_sent.rtx_packets,
@@ -174,13 +175,14 @@ void ovl_peer_report_print(const ovl_peer_report_t *r, FILE *f)
     if (r->loss > 0)
         fprintf(f, "  --loss %.3g%% (seed %llu): %llu received media packets dropped\n", r->loss,
                 (unsigned long long)r->seed, (unsigned long long)r->dropped);
-    fprintf(f, "  %-24s %7s %7s %5s %12s %6s %5s %12s\n", "remote", "audio", "video", "keys", "undecodable", "NACKs",
-            "lost", "first video");
+    fprintf(f, "  %-24s %7s %7s %5s %12s %6s %5s %12s\n", "remote (frames decoded)", "audio", "video", "keys",
+            "undecodable", "NACKs", "lost", "first video");
     for (size_t i = 0; i < r->n_remotes; i++) {
         const ovl_peer_remote_report_t *p = &r->remotes[i];
         char who[128];
         snprintf(who, sizeof(who), "%.32s %.16s%s", p->id, p->name, p->left ? " (left)" : "");
-        ms_text(t2, sizeof(t2), r->connected_at, p->video.st.first_frame_at);
+        ovl_time_t since = p->video.added_at > r->connected_at ? p->video.added_at : r->connected_at;
+        ms_text(t2, sizeof(t2), since, p->video.st.first_frame_at);
         fprintf(f, "  %-24s %7llu %7llu %5llu %12llu %6llu %5llu %12s\n", who,
                 (unsigned long long)p->audio.st.frames_decoded, (unsigned long long)p->video.st.frames_decoded,
                 (unsigned long long)p->video.st.keyframes, (unsigned long long)p->video.st.frames_undecodable,
