@@ -2,7 +2,7 @@
  * overleg-peer: a synthetic participant for testing a call without a browser (see peer.h).
  *
  *   overleg-peer --link URL [--name N] [--duration S] [--expect-peers K] [--loss P] [--seed N] [--json]
- *                [--insecure] [--bind ADDR] [--video WxH] [--fps N] [--video-kbps N]
+ *                [--insecure | --ca-file FILE] [--bind ADDR] [--video WxH] [--fps N] [--video-kbps N]
  */
 #include <errno.h>
 #include <signal.h>
@@ -41,6 +41,7 @@ static void usage(FILE *f)
                "  --seed N          seed of the --loss generator (default: random; always reported)\n"
                "  --json            print the summary as JSON\n"
                "  --insecure        accept any server certificate (the self-signed one of a test server)\n"
+               "  --ca-file FILE    also trust the CAs (or self-signed certificate) in this PEM file\n"
                "  --bind ADDR       local address for media (default: any IPv4 and IPv6 address)\n"
                "  --video WxH       video size (default 640x360); --fps N (30); --video-kbps N (500)\n"
                "exit codes: 0 ok, 1 fewer peers decoded than expected, 2 usage or bad link, 3 server unreachable\n"
@@ -102,6 +103,8 @@ static int parse_args(int argc, char **argv, ovl_peer_opts_t *o)
             o->link = v;
         } else if (strcmp(a, "--name") == 0) {
             o->name = v;
+        } else if (strcmp(a, "--ca-file") == 0) {
+            o->ca_file = v;
         } else if (strcmp(a, "--bind") == 0) {
             o->bind = v;
         } else if (strcmp(a, "--duration") == 0) {

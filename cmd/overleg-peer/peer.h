@@ -52,6 +52,7 @@ typedef struct ovl_peer_opts {
     double loss;         /* --loss: percent of received media packets dropped */
     uint64_t seed;       /* the loss PRNG's seed (reported) */
     bool json, insecure;
+    const char *ca_file;  /* --ca-file: PEM CAs trusted besides the system store (a private CA) */
     const char *bind;     /* --bind: local address of the media sockets (default: any) */
     ovl_time_t linger;    /* stay this long after the expected peers decoded (so they can decode us) */
     ovl_time_t wait_more; /* wait up to this long past the duration for the expected peers */

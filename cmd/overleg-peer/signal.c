@@ -160,8 +160,12 @@ static int connect_ws(const ovl_peer_opts_t *o, ovl_wsclient_t **ws, char *err, 
         snprintf(err, cap, "bad link: %s", why);
         return OVL_PEER_EXIT_USAGE;
     }
-    ovl_wsclient_config_t wc = {
-        .host = link.host, .port = link.port, .path = "/ws", .insecure = o->insecure, .timeout_ms = 10000};
+    ovl_wsclient_config_t wc = {.host = link.host,
+                                .port = link.port,
+                                .path = "/ws",
+                                .insecure = o->insecure,
+                                .ca_file = o->ca_file,
+                                .timeout_ms = 10000};
     if (ovl_wsclient_connect(&wc, ws, detail, sizeof(detail)) != 0) {
         bool tls = strstr(detail, "SSL") || strstr(detail, "ssl") || strstr(detail, "tls") || strstr(detail, "cert");
         snprintf(err, cap, "cannot reach wss://%s%s%s:%u/ws: %s%s", strchr(link.host, ':') ? "[" : "", link.host,

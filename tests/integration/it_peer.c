@@ -403,8 +403,17 @@ static void test_failures(void **state)
     snprintf(bad, sizeof(bad), "%s", host);
     bad[strlen(bad) - 3] = bad[strlen(bad) - 3] == 'A' ? 'B' : 'A'; /* the token's MAC no longer matches */
     assert_fails(bad, true, 4, "token-invalid");
-    /* The server's certificate is self-signed: without --insecure it is refused. */
+    /* The server's certificate is self-signed: without --insecure it is refused... */
     assert_fails(host, false, 3, "--insecure");
+    /* ...unless it is trusted (it names 127.0.0.1): then the TLS check passes and the peer joins. */
+    char ca[300];
+    peer_t p;
+    snprintf(ca, sizeof(ca), "%s/tls-cert.pem", srv.data_dir);
+    peer_start(&p, host, "Verified", false, "--ca-file", ca, "--duration", "1", NULL);
+    peer_wait(&p, 30000);
+    assert_exit(&p, 0);
+    assert_true(json_is_string(json_object_get(p.json, "you")));
+    peer_done(&p);
     /* Nothing listens there. */
     snprintf(other, sizeof(other), "https://127.0.0.1:1/m/%s", strstr(host, "/m/") + 3);
     assert_fails(other, true, 3, "cannot reach");
