@@ -180,18 +180,19 @@ echo "a forged token is refused: $(head -c 160 "$WORK/forged.log")"
 
 step "two overleg-peers from the host decode each other through the container's relay"
 if [ -x "$BUILD/overleg-peer" ]; then
-    # Contract assumed for overleg-peer (issue 4): join LINK, send synthetic audio+video for
-    # --seconds, exit 0 only if it decoded the other peer's media; --insecure accepts the
-    # self-signed certificate. If overleg-peer's interface differs, adapt these two lines: this
-    # step must fail, not pass, when the peers do not decode each other.
-    in_cli "$BUILD/overleg-peer" --link "$HOST_LINK" --name peer-a --seconds 8 --insecure >"$WORK/peer-a.log" 2>&1 &
+    # overleg-peer (issue 4): join LINK, send synthetic audio+video for --duration seconds, exit 0
+    # only if it decoded the audio and video of --expect-peers others; --insecure accepts the
+    # self-signed certificate. This step must fail, not pass, when the peers do not decode each other.
+    in_cli "$BUILD/overleg-peer" --link "$HOST_LINK" --name peer-a --duration 8 --expect-peers 1 --insecure \
+        >"$WORK/peer-a.log" 2>&1 &
     pa=$!
-    in_cli "$BUILD/overleg-peer" --link "$GUEST_LINK" --name peer-b --seconds 8 --insecure >"$WORK/peer-b.log" 2>&1 &
+    in_cli "$BUILD/overleg-peer" --link "$GUEST_LINK" --name peer-b --duration 8 --expect-peers 1 --insecure \
+        >"$WORK/peer-b.log" 2>&1 &
     pb=$!
     ra=0 rb=0
     wait $pa || ra=$?
     wait $pb || rb=$?
-    tail -5 "$WORK/peer-a.log" "$WORK/peer-b.log"
+    tail -n 6 "$WORK/peer-a.log" "$WORK/peer-b.log"
     [ $ra = 0 ] && [ $rb = 0 ] || fail "overleg-peer exit codes $ra and $rb: the peers did not decode each other"
     echo "both peers decoded each other through the container"
 else

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "ovl_harness.h"
-#include "ovl_wsclient.h"
+#include "signaling/wsclient.h"
 
 #define T 15000
 
@@ -45,15 +45,15 @@ static int group_teardown(void **state)
     return rc == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
-static ovl_tc_t *connect_ws(void)
+static ovl_wsclient_t *connect_ws(void)
 {
-    ovl_tc_t *c = NULL;
+    ovl_wsclient_t *c = NULL;
     /* Connections of the previous test may still be closing: retry while the address is over its limit. */
     for (int i = 0; i < 50; i++) {
-        assert_int_equal(ovl_tc_connect("127.0.0.1", srv.port, "/ws", T, &c), 0);
-        if (!ovl_tc_wait_error(c, "too-many-connections", 100))
+        assert_int_equal(ovl_it_connect(srv.port, T, &c), 0);
+        if (!ovl_wsclient_wait_error(c, "too-many-connections", 100))
             return c;
-        ovl_tc_free(c);
+        ovl_wsclient_free(c);
         usleep(100000);
     }
     fail_msg("could not get a connection");
@@ -65,13 +65,13 @@ static void good_client_joins(void)
 {
     char m[64], host[256], guest[256];
     assert_int_equal(ovl_make_meeting(&srv, m, host, guest, NULL), 0);
-    ovl_tc_t *c = connect_ws();
+    ovl_wsclient_t *c = connect_ws();
     assert_int_equal(
-        ovl_tc_sendf(c, "{s:s, s:s, s:s, s:s}", "type", "join", "meeting", m, "token", host, "name", "Good"), 0);
-    json_t *w = ovl_tc_wait(c, "welcome", T);
+        ovl_wsclient_sendf(c, "{s:s, s:s, s:s, s:s}", "type", "join", "meeting", m, "token", host, "name", "Good"), 0);
+    json_t *w = ovl_wsclient_wait(c, "welcome", T);
     assert_non_null(w);
     json_decref(w);
-    ovl_tc_free(c);
+    ovl_wsclient_free(c);
 }
 
 static void test_bad_frames_get_their_codes(void **state)
@@ -88,20 +88,20 @@ static void test_bad_frames_get_their_codes(void **state)
         {"{\"type\":\"chat\",\"text\":\"hi\"}", "not-joined"},
         {"{\"type\":\"mute\",\"kind\":\"audio\",\"muted\":\"yes\"}", "bad-message"},
     };
-    ovl_tc_t *c = connect_ws();
+    ovl_wsclient_t *c = connect_ws();
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(ovl_tc_send(c, bad[i].frame), 0);
-        if (!ovl_tc_wait_error(c, bad[i].code, T))
+        assert_int_equal(ovl_wsclient_send(c, bad[i].frame), 0);
+        if (!ovl_wsclient_wait_error(c, bad[i].code, T))
             fail_msg("%s: no error %s", bad[i].frame, bad[i].code);
     }
     const uint8_t bin[] = {0x00, 0x01, 0xff};
-    assert_int_equal(ovl_tc_send_frame(c, bin, sizeof(bin), 1), 0);
-    assert_true(ovl_tc_wait_error(c, "bad-json", T));
-    assert_int_equal(ovl_tc_send(c, "{\"type\":\"ping\"}"), 0); /* still usable */
-    json_t *p = ovl_tc_wait(c, "pong", T);
+    assert_int_equal(ovl_wsclient_send_frame(c, bin, sizeof(bin), 1), 0);
+    assert_true(ovl_wsclient_wait_error(c, "bad-json", T));
+    assert_int_equal(ovl_wsclient_send(c, "{\"type\":\"ping\"}"), 0); /* still usable */
+    json_t *p = ovl_wsclient_wait(c, "pong", T);
     assert_non_null(p);
     json_decref(p);
-    ovl_tc_free(c);
+    ovl_wsclient_free(c);
     good_client_joins();
 }
 
@@ -109,20 +109,20 @@ static void test_flood_is_cut_off_and_others_still_join(void **state)
 {
     (void)state;
     int code = 0, limited = 0;
-    ovl_tc_t *flood = connect_ws();
+    ovl_wsclient_t *flood = connect_ws();
     /* Garbage far past the burst (40) and rate (20/s): told rate-limited, then closed. */
-    for (int round = 0; round < 100 && !ovl_tc_wait_closed(flood, 0, NULL); round++) {
+    for (int round = 0; round < 100 && !ovl_wsclient_wait_closed(flood, 0, NULL); round++) {
         for (int i = 0; i < 10; i++)
-            ovl_tc_queue(flood, "{garbage", 8, 0);
-        ovl_tc_flush(flood, T);
-        limited |= ovl_tc_wait_error(flood, "rate-limited", 20);
+            ovl_wsclient_queue(flood, "{garbage", 8, 0);
+        ovl_wsclient_flush(flood, T);
+        limited |= ovl_wsclient_wait_error(flood, "rate-limited", 20);
     }
-    limited |= ovl_tc_wait_error(flood, "rate-limited", 1000);
+    limited |= ovl_wsclient_wait_error(flood, "rate-limited", 1000);
     assert_true(limited);
-    assert_true(ovl_tc_wait_closed(flood, T, &code));
+    assert_true(ovl_wsclient_wait_closed(flood, T, &code));
     /* 1008, unless the close raced our own unread frames and arrived as a TCP reset. */
     assert_true(code == 1008 || code == 0);
-    ovl_tc_free(flood);
+    ovl_wsclient_free(flood);
     good_client_joins();
 }
 
@@ -137,12 +137,12 @@ static void test_oversize_frame(void **state)
     big[n - 2] = '"';
     big[n - 1] = '}';
     big[n] = '\0';
-    ovl_tc_t *c = connect_ws();
-    ovl_tc_send(c, big);
-    assert_true(ovl_tc_wait_error(c, "too-large", T));
-    assert_true(ovl_tc_wait_closed(c, T, &code));
+    ovl_wsclient_t *c = connect_ws();
+    ovl_wsclient_send(c, big);
+    assert_true(ovl_wsclient_wait_error(c, "too-large", T));
+    assert_true(ovl_wsclient_wait_closed(c, T, &code));
     assert_int_equal(code, 1009);
-    ovl_tc_free(c);
+    ovl_wsclient_free(c);
     free(big);
     good_client_joins();
 }
@@ -150,22 +150,22 @@ static void test_oversize_frame(void **state)
 static void test_too_many_connections_per_address(void **state)
 {
     (void)state;
-    ovl_tc_t *c[9] = {0};
+    ovl_wsclient_t *c[9] = {0};
     int refused = 0;
     c[0] = connect_ws(); /* waits until earlier connections are gone */
     for (int i = 1; i < 9; i++)
-        assert_int_equal(ovl_tc_connect("127.0.0.1", srv.port, "/ws", T, &c[i]), 0);
+        assert_int_equal(ovl_it_connect(srv.port, T, &c[i]), 0);
     for (int i = 1; i < 9; i++) {
-        if (ovl_tc_wait_error(c[i], "too-many-connections", 1000)) {
+        if (ovl_wsclient_wait_error(c[i], "too-many-connections", 1000)) {
             int code = 0;
-            assert_true(ovl_tc_wait_closed(c[i], T, &code));
+            assert_true(ovl_wsclient_wait_closed(c[i], T, &code));
             assert_int_equal(code, 1008);
             refused++;
         }
     }
     assert_true(refused >= 3); /* limit 6 */
     for (int i = 0; i < 9; i++)
-        ovl_tc_free(c[i]);
+        ovl_wsclient_free(c[i]);
     good_client_joins();
 }
 
@@ -173,32 +173,33 @@ static void test_meeting_full(void **state)
 {
     (void)state;
     char m[64], host[256], guest[256];
-    ovl_tc_t *c[3];
+    ovl_wsclient_t *c[3];
     assert_int_equal(ovl_make_meeting(&srv, m, host, guest, NULL), 0);
     for (int i = 0; i < 3; i++) {
         c[i] = connect_ws();
         assert_int_equal(
-            ovl_tc_sendf(c[i], "{s:s, s:s, s:s, s:s}", "type", "join", "meeting", m, "token", guest, "name", "G"), 0);
+            ovl_wsclient_sendf(c[i], "{s:s, s:s, s:s, s:s}", "type", "join", "meeting", m, "token", guest, "name", "G"),
+            0);
         if (i < 2) {
-            json_t *w = ovl_tc_wait(c[i], "welcome", T);
+            json_t *w = ovl_wsclient_wait(c[i], "welcome", T);
             assert_non_null(w);
             json_decref(w);
         }
     }
-    assert_true(ovl_tc_wait_error(c[2], "meeting-full", T));
+    assert_true(ovl_wsclient_wait_error(c[2], "meeting-full", T));
     for (int i = 0; i < 3; i++)
-        ovl_tc_free(c[i]);
+        ovl_wsclient_free(c[i]);
 }
 
 static void test_join_timeout(void **state)
 {
     (void)state;
     int code = 0;
-    ovl_tc_t *c = connect_ws();
-    assert_true(ovl_tc_wait_error(c, "join-timeout", T));
-    assert_true(ovl_tc_wait_closed(c, T, &code));
+    ovl_wsclient_t *c = connect_ws();
+    assert_true(ovl_wsclient_wait_error(c, "join-timeout", T));
+    assert_true(ovl_wsclient_wait_closed(c, T, &code));
     assert_int_equal(code, 1008);
-    ovl_tc_free(c);
+    ovl_wsclient_free(c);
 }
 
 /* The one port: ICE-TCP framing (RFC 4571: 16-bit length, then a STUN message) is not handed to TLS. */

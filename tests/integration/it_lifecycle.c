@@ -13,19 +13,19 @@
 #include <cmocka.h>
 
 #include "ovl_harness.h"
-#include "ovl_wsclient.h"
+#include "signaling/wsclient.h"
 
 #define T 15000
 
 static const char *const env[] = {"OVERLEG_DRAIN_TIME=8s", NULL};
 
-static ovl_tc_t *join(const ovl_srv_t *s, const char *m, const char *token, const char *want)
+static ovl_wsclient_t *join(const ovl_srv_t *s, const char *m, const char *token, const char *want)
 {
-    ovl_tc_t *c = NULL;
-    assert_int_equal(ovl_tc_connect("127.0.0.1", s->port, "/ws", T, &c), 0);
+    ovl_wsclient_t *c = NULL;
+    assert_int_equal(ovl_it_connect(s->port, T, &c), 0);
     assert_int_equal(
-        ovl_tc_sendf(c, "{s:s, s:s, s:s, s:s}", "type", "join", "meeting", m, "token", token, "name", "Ann"), 0);
-    json_t *w = ovl_tc_wait(c, want, T);
+        ovl_wsclient_sendf(c, "{s:s, s:s, s:s, s:s}", "type", "join", "meeting", m, "token", token, "name", "Ann"), 0);
+    json_t *w = ovl_wsclient_wait(c, want, T);
     if (!w)
         fail_msg("no %s", want);
     json_decref(w);
@@ -45,17 +45,17 @@ static void test_links_survive_restart(void **state)
     snprintf(demo_before, sizeof(demo_before), "%s", strstr(s.stdout_text, "/m/"));
     *strchr(demo_before, '#') = '\0';
     assert_int_equal(ovl_make_meeting(&s, m, host, guest, NULL), 0);
-    ovl_tc_free(join(&s, m, host, "welcome"));
+    ovl_wsclient_free(join(&s, m, host, "welcome"));
     assert_int_equal(ovl_srv_stop(&s, 30000, &st), 0);
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     /* Same data directory, new process (and new port): yesterday's links still open the meeting. */
     assert_int_equal(ovl_srv_start(&s), 0);
-    ovl_tc_t *h = join(&s, m, host, "welcome");
-    ovl_tc_t *g = join(&s, m, guest, "welcome");
+    ovl_wsclient_t *h = join(&s, m, host, "welcome");
+    ovl_wsclient_t *g = join(&s, m, guest, "welcome");
     demo_after = strstr(s.stdout_text, demo_before); /* the same demo meeting, not a new one */
     assert_non_null(demo_after);
-    ovl_tc_free(h);
-    ovl_tc_free(g);
+    ovl_wsclient_free(h);
+    ovl_wsclient_free(g);
     assert_int_equal(ovl_srv_stop(&s, 30000, &st), 0);
     ovl_srv_cleanup(&s);
 }
@@ -70,24 +70,24 @@ static void test_sigterm_drains_and_exits_zero(void **state)
     assert_int_equal(ovl_srv_init(&s, env), 0);
     assert_int_equal(ovl_srv_start(&s), 0);
     assert_int_equal(ovl_make_meeting(&s, m, host, guest, NULL), 0);
-    ovl_tc_t *a = join(&s, m, host, "welcome");
-    ovl_tc_t *b = join(&s, m, guest, "welcome");
-    ovl_tc_t *idle = NULL; /* connected, not joined */
-    assert_int_equal(ovl_tc_connect("127.0.0.1", s.port, "/ws", T, &idle), 0);
+    ovl_wsclient_t *a = join(&s, m, host, "welcome");
+    ovl_wsclient_t *b = join(&s, m, guest, "welcome");
+    ovl_wsclient_t *idle = NULL; /* connected, not joined */
+    assert_int_equal(ovl_it_connect(s.port, T, &idle), 0);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     kill(s.pid, SIGTERM);
     /* Participants are told, then closed with 1001 (going away). */
-    ovl_tc_t *all[2] = {a, b};
+    ovl_wsclient_t *all[2] = {a, b};
     for (int i = 0; i < 2; i++) {
-        json_t *e = ovl_tc_wait(all[i], "end", T);
+        json_t *e = ovl_wsclient_wait(all[i], "end", T);
         assert_non_null(e);
         assert_string_equal(json_string_value(json_object_get(e, "reason")), "shutdown");
         json_decref(e);
-        assert_true(ovl_tc_wait_closed(all[i], T, &code));
+        assert_true(ovl_wsclient_wait_closed(all[i], T, &code));
         assert_int_equal(code, 1001);
     }
-    assert_true(ovl_tc_wait_error(idle, "draining", T));
-    assert_true(ovl_tc_wait_closed(idle, T, NULL));
+    assert_true(ovl_wsclient_wait_error(idle, "draining", T));
+    assert_true(ovl_wsclient_wait_closed(idle, T, NULL));
     /* Exit 0 within the drain time (8 s) plus slack for a loaded machine. */
     for (int i = 0; i < 400 && waitpid(s.pid, &st, WNOHANG) != s.pid; i++)
         usleep(50000);
@@ -100,9 +100,9 @@ static void test_sigterm_drains_and_exits_zero(void **state)
     s.pid = -1;
     /* New connections are refused once it is gone. */
     assert_true(ovl_tcp_connect(s.port) < 0);
-    ovl_tc_free(a);
-    ovl_tc_free(b);
-    ovl_tc_free(idle);
+    ovl_wsclient_free(a);
+    ovl_wsclient_free(b);
+    ovl_wsclient_free(idle);
     ovl_srv_cleanup(&s);
 }
 
@@ -117,10 +117,10 @@ static void test_drain_deadline(void **state)
     assert_int_equal(ovl_srv_init(&s, short_env), 0);
     assert_int_equal(ovl_srv_start(&s), 0);
     assert_int_equal(ovl_make_meeting(&s, m, host, guest, NULL), 0);
-    ovl_tc_t *a = join(&s, m, host, "welcome"); /* not serviced from here on: never answers the close */
+    ovl_wsclient_t *a = join(&s, m, host, "welcome"); /* not serviced from here on: never answers the close */
     assert_int_equal(ovl_srv_stop(&s, 20000, &st), 0);
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    ovl_tc_free(a);
+    ovl_wsclient_free(a);
     ovl_srv_cleanup(&s);
 }
 

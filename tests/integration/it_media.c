@@ -18,7 +18,7 @@
 #include <cmocka.h>
 
 #include "ovl_harness.h"
-#include "ovl_wsclient.h"
+#include "signaling/wsclient.h"
 
 #define T 15000
 
@@ -71,13 +71,14 @@ static int group_teardown(void **state)
 }
 
 /* Joins and returns the client; its public id in `you`. */
-static ovl_tc_t *join(const char *meeting, const char *token, const char *name, char *you)
+static ovl_wsclient_t *join(const char *meeting, const char *token, const char *name, char *you)
 {
-    ovl_tc_t *c = NULL;
-    assert_int_equal(ovl_tc_connect("127.0.0.1", srv.port, "/ws", T, &c), 0);
+    ovl_wsclient_t *c = NULL;
+    assert_int_equal(ovl_it_connect(srv.port, T, &c), 0);
     assert_int_equal(
-        ovl_tc_sendf(c, "{s:s, s:s, s:s, s:s}", "type", "join", "meeting", meeting, "token", token, "name", name), 0);
-    json_t *w = ovl_tc_wait(c, "welcome", T);
+        ovl_wsclient_sendf(c, "{s:s, s:s, s:s, s:s}", "type", "join", "meeting", meeting, "token", token, "name", name),
+        0);
+    json_t *w = ovl_wsclient_wait(c, "welcome", T);
     assert_non_null(w);
     snprintf(you, 16, "%s", str(w, "you"));
     json_decref(w);
@@ -85,9 +86,9 @@ static ovl_tc_t *join(const char *meeting, const char *token, const char *name, 
 }
 
 /* Waits for an `offer` or `answer` and returns a copy of its SDP. */
-static char *wait_sdp(ovl_tc_t *c, const char *type)
+static char *wait_sdp(ovl_wsclient_t *c, const char *type)
 {
-    json_t *j = ovl_tc_wait(c, type, T);
+    json_t *j = ovl_wsclient_wait(c, type, T);
     if (!j)
         fail_msg("no %s", type);
     char *sdp = strdup(str(j, "sdp"));
@@ -122,9 +123,9 @@ static char *answer_text(const char *offer)
     return out;
 }
 
-static void send_sdp(ovl_tc_t *c, const char *type, const char *sdp)
+static void send_sdp(ovl_wsclient_t *c, const char *type, const char *sdp)
 {
-    assert_int_equal(ovl_tc_sendf(c, "{s:s, s:s}", "type", type, "sdp", sdp), 0);
+    assert_int_equal(ovl_wsclient_sendf(c, "{s:s, s:s}", "type", type, "sdp", sdp), 0);
 }
 
 /* The first "a=ice-ufrag:" value. */
@@ -141,8 +142,8 @@ static void test_offer_answer_tracks_restart_leave(void **state)
     (void)state;
     char m[64], host[256], guest[256], pa[16], pb[16], cand[128], u1[64], u2[64];
     assert_int_equal(ovl_make_meeting(&srv, m, host, guest, NULL), 0);
-    ovl_tc_t *a = join(m, host, "Ann", pa);
-    ovl_tc_t *b = join(m, guest, "Bob", pb);
+    ovl_wsclient_t *a = join(m, host, "Ann", pa);
+    ovl_wsclient_t *b = join(m, guest, "Bob", pb);
 
     /* The first offer gets the relay's answer. */
     send_sdp(a, "offer", offer_text);
@@ -176,10 +177,10 @@ static void test_offer_answer_tracks_restart_leave(void **state)
 
     /* A second client offer is out of order; a renegotiation answer without an offer is too. */
     send_sdp(a, "offer", offer_text);
-    assert_true(ovl_tc_wait_error(a, "negotiation-state", T));
+    assert_true(ovl_wsclient_wait_error(a, "negotiation-state", T));
 
     /* ICE restart: a new relay offer with new credentials, the same tracks. */
-    assert_int_equal(ovl_tc_send(a, "{\"type\":\"ice-restart\"}"), 0);
+    assert_int_equal(ovl_wsclient_send(a, "{\"type\":\"ice-restart\"}"), 0);
     char *restart = wait_sdp(a, "offer");
     ufrag_of(restart, u2, sizeof(u2));
     assert_string_not_equal(u1, u2);
@@ -189,8 +190,8 @@ static void test_offer_answer_tracks_restart_leave(void **state)
     send_sdp(a, "answer", ans_r);
 
     /* Bob leaves: Ann is told, and offered his tracks retired. */
-    assert_int_equal(ovl_tc_send(b, "{\"type\":\"leave\"}"), 0);
-    json_t *left = ovl_tc_wait(a, "participant-left", T);
+    assert_int_equal(ovl_wsclient_send(b, "{\"type\":\"leave\"}"), 0);
+    json_t *left = ovl_wsclient_wait(a, "participant-left", T);
     assert_non_null(left);
     json_decref(left);
     char *retire = wait_sdp(a, "offer");
@@ -201,8 +202,8 @@ static void test_offer_answer_tracks_restart_leave(void **state)
     assert_string_equal(u1, u2); /* the restarted credentials stay */
 
     free(ans), free(to_a), free(to_b), free(ans_a), free(ans_b), free(restart), free(ans_r), free(retire);
-    ovl_tc_free(a);
-    ovl_tc_free(b);
+    ovl_wsclient_free(a);
+    ovl_wsclient_free(b);
 }
 
 static void test_bad_offers(void **state)
@@ -210,21 +211,21 @@ static void test_bad_offers(void **state)
     (void)state;
     char m[64], host[256], guest[256], pa[16];
     assert_int_equal(ovl_make_meeting(&srv, m, host, guest, NULL), 0);
-    ovl_tc_t *a = join(m, host, "Ann", pa);
+    ovl_wsclient_t *a = join(m, host, "Ann", pa);
     send_sdp(a, "offer", "v=0\r\nm=nonsense\r\n");
-    assert_true(ovl_tc_wait_error(a, "bad-message", T));
+    assert_true(ovl_wsclient_wait_error(a, "bad-message", T));
     /* Without a fingerprint DTLS cannot be authenticated: refused, and the session stays usable. */
     char *nofp = strdup(offer_text);
     for (char *f = strstr(nofp, "a=fingerprint:"); f; f = strstr(f, "a=fingerprint:"))
         f[2] = 'X';
     send_sdp(a, "offer", nofp);
-    assert_true(ovl_tc_wait_error(a, "media-unavailable", T));
+    assert_true(ovl_wsclient_wait_error(a, "media-unavailable", T));
     free(nofp);
-    assert_int_equal(ovl_tc_send(a, "{\"type\":\"ping\"}"), 0);
-    json_t *p = ovl_tc_wait(a, "pong", T);
+    assert_int_equal(ovl_wsclient_send(a, "{\"type\":\"ping\"}"), 0);
+    json_t *p = ovl_wsclient_wait(a, "pong", T);
     assert_non_null(p);
     json_decref(p);
-    ovl_tc_free(a);
+    ovl_wsclient_free(a);
 }
 
 int main(void)

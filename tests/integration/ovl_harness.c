@@ -214,6 +214,17 @@ int ovl_make_meeting(const ovl_srv_t *s, char *meeting, char *host_token, char *
     return rc;
 }
 
+int ovl_it_connect(uint16_t port, int timeout_ms, ovl_wsclient_t **out)
+{
+    ovl_wsclient_config_t cfg = {
+        .host = "127.0.0.1", .port = port, .path = "/ws", .insecure = true, .timeout_ms = timeout_ms};
+    char err[200];
+    int ret = ovl_wsclient_connect(&cfg, out, err, sizeof(err));
+    if (ret != 0)
+        fprintf(stderr, "harness: connect: %s\n", err);
+    return ret;
+}
+
 int ovl_tcp_connect(uint16_t port)
 {
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};

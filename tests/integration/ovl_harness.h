@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "signaling/wsclient.h"
+
 #define OVL_IT_API_KEY "integration-test-api-key-0123456789"
 
 typedef struct ovl_srv {
@@ -48,6 +50,9 @@ int ovl_link_split(const char *link, char *meeting, size_t mcap, char *token, si
 
 /** Creates a meeting with the CLI (--json) and returns its links' parts. Extra args NULL-terminated. 0 or -1. */
 int ovl_make_meeting(const ovl_srv_t *s, char *meeting, char *host_token, char *guest_token, ...);
+
+/** Opens a WSS connection to 127.0.0.1:port/ws accepting the server's self-signed certificate. 0 or an OVL_ERR_*. */
+int ovl_it_connect(uint16_t port, int timeout_ms, ovl_wsclient_t **out);
 
 /** Connects a raw TCP socket to 127.0.0.1:port. The fd or -1. */
 int ovl_tcp_connect(uint16_t port);

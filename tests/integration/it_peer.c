@@ -1,0 +1,433 @@
+/*
+ * Integration: the real `overleg serve` (127.0.0.1, a kernel-picked port, a temporary data directory) and the
+ * real synthetic peer, build/overleg-peer, run as separate processes with links from `overleg meeting create
+ * --json`, exactly as the issue's check runs them. Each peer prints its JSON summary; the tests read it.
+ *
+ *   - three peers in one meeting all decode each other's audio and video;
+ *   - a late joiner decodes its first video frame within 1 s of its transport being up;
+ *   - with --loss 5 every video frame still decodes (NACK/RTX) and the summary shows the NACKs;
+ *   - a peer killed with SIGKILL is dropped and the others get participant-left;
+ *   - a frozen peer (SIGSTOP: its TCP connection stays up) is dropped by consent freshness (RFC 7675) and the
+ *     others get participant-left with reason media-failed;
+ *   - two meetings on one server never see each other's media;
+ *   - bad links, refused tokens and an unverifiable certificate end with their exit codes and one line.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "ovl_harness.h"
+
+/* media_consent_timeout for this server: the SIGSTOP test waits for it. More than a client's consent interval
+ * (RFC 7675 §5.1: checks every 5 s, randomised by ±20 %), or everyone would lose consent. */
+#define CONSENT_S 10
+
+static char port_env[48] = "OVERLEG_PUBLIC_PORT=0";
+static const char *const env[] = {"OVERLEG_PUBLIC_IP=127.0.0.1", "OVERLEG_MEDIA_CONSENT_TIMEOUT=10", port_env, NULL};
+static ovl_srv_t srv;
+
+typedef struct peer {
+    pid_t pid;
+    char out[256], err[256];
+    int code; /* exit code, -1 while running or killed */
+    json_t *json;
+} peer_t;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A meeting's host and guest links, made by the CLI (links carry the server's port: OVERLEG_PUBLIC_PORT). */
+static void make_links(char *host, char *guest, size_t cap)
+{
+    char out[4096];
+    json_error_t e;
+    assert_int_equal(ovl_cli(&srv, out, sizeof(out), "meeting", "create", "--title", "Peers", "--json", NULL), 0);
+    json_t *j = json_loads(out, 0, &e);
+    assert_non_null(j);
+    snprintf(host, cap, "%s", json_string_value(json_object_get(j, "host_link")));
+    snprintf(guest, cap, "%s", json_string_value(json_object_get(j, "guest_link")));
+    json_decref(j);
+    assert_non_null(strstr(host, port_env + strlen("OVERLEG_PUBLIC_PORT=")));
+}
+
+/* Starts build/overleg-peer --link LINK --name NAME --json [--insecure] ARGS... (NULL-terminated). */
+static void peer_start(peer_t *p, const char *link, const char *name, bool insecure, ...)
+{
+    const char *argv[32] = {"overleg-peer", "--link", link, "--name", name, "--json"};
+    int argc = 6;
+    va_list ap;
+    static int n;
+    if (insecure)
+        argv[argc++] = "--insecure";
+    va_start(ap, insecure);
+    while (argc < 31 && (argv[argc] = va_arg(ap, const char *)))
+        argc++;
+    va_end(ap);
+    argv[argc] = NULL;
+    memset(p, 0, sizeof(*p));
+    p->code = -1;
+    snprintf(p->out, sizeof(p->out), "%s/peer%d.json", srv.dir, n);
+    snprintf(p->err, sizeof(p->err), "%s/peer%d.err", srv.dir, n++);
+    fflush(NULL);
+    p->pid = fork();
+    assert_true(p->pid >= 0);
+    if (p->pid == 0) {
+        int o = open(p->out, O_WRONLY | O_CREAT | O_TRUNC, 0600), e = open(p->err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(o, 1);
+        dup2(e, 2);
+        execv(OVL_PEER_BIN, (char *const *)argv);
+        _exit(127);
+    }
+}
+
+/* Waits up to timeout_ms for the peer; its exit code (and JSON summary, when it printed one), or -1. */
+static int peer_wait(peer_t *p, int timeout_ms)
+{
+    int64_t deadline = now_ms() + timeout_ms;
+    int st;
+    while (p->pid > 0) {
+        pid_t r = waitpid(p->pid, &st, WNOHANG);
+        if (r == p->pid) {
+            p->pid = 0;
+            p->code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+            break;
+        }
+        if (now_ms() > deadline) {
+            kill(p->pid, SIGKILL);
+            waitpid(p->pid, &st, 0);
+            p->pid = 0;
+            fprintf(stderr, "peer %s did not finish in time\n", p->out);
+            break;
+        }
+        usleep(50000);
+    }
+    json_error_t e;
+    p->json = json_load_file(p->out, 0, &e);
+    return p->code;
+}
+
+static void peer_show(const peer_t *p)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "cat '%s' '%s' >&2", p->err, p->out);
+    if (system(cmd) != 0)
+        fprintf(stderr, "(no output)\n");
+}
+
+static void peer_done(peer_t *p)
+{
+    if (p->pid > 0) {
+        kill(p->pid, SIGKILL);
+        waitpid(p->pid, NULL, 0);
+    }
+    json_decref(p->json);
+    p->json = NULL;
+}
+
+static void assert_exit(peer_t *p, int code)
+{
+    if (p->code != code) {
+        peer_show(p);
+        fail_msg("peer exited %d, expected %d", p->code, code);
+    }
+}
+
+/* The summary's remote participant named `name`, or NULL. */
+static json_t *remote_named(const peer_t *p, const char *name)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(p->json, "remotes"), i,
+                       r) if (strcmp(json_string_value(json_object_get(r, "name")), name) == 0) return r;
+    return NULL;
+}
+
+static int64_t num(const json_t *j, const char *key)
+{
+    return json_integer_value(json_object_get(j, key));
+}
+
+static json_t *remote_must(const peer_t *p, const char *name)
+{
+    json_t *r = remote_named(p, name);
+    if (!r) {
+        peer_show(p);
+        fail_msg("no remote %s", name);
+    }
+    return r;
+}
+
+/* Decoded audio and video of `name`, every video frame a real picture of the sender's test pattern. */
+static void assert_decoded(const peer_t *p, const char *name)
+{
+    json_t *r = remote_must(p, name), *v = json_object_get(r, "video");
+    if (num(r, "audio_frames_decoded") < 25 || num(r, "video_frames_decoded") < 15) {
+        peer_show(p);
+        fail_msg("%s decoded too little of %s", p->out, name);
+    }
+    assert_int_equal(num(v, "frames_verified"), num(v, "frames_decoded"));
+    assert_int_equal(num(r, "undecodable_frames"), 0);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    if (ovl_srv_init(&srv, env) != 0 || ovl_srv_start(&srv) != 0)
+        return -1;
+    snprintf(port_env, sizeof(port_env), "OVERLEG_PUBLIC_PORT=%u", srv.port); /* for the CLI's links */
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    int st = 0;
+    int rc = ovl_srv_stop(&srv, 30000, &st);
+    ovl_srv_cleanup(&srv);
+    return rc == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/* The check: three peers with --expect-peers 2 all exit 0 having decoded each other. */
+static void test_three_peers(void **state)
+{
+    (void)state;
+    char host[512], guest[512];
+    const char *names[3] = {"Ann", "Bob", "Cas"};
+    peer_t p[3];
+    make_links(host, guest, sizeof(host));
+    for (int i = 0; i < 3; i++)
+        peer_start(&p[i], i ? guest : host, names[i], true, "--expect-peers", "2", "--duration", "5", NULL);
+    for (int i = 0; i < 3; i++)
+        peer_wait(&p[i], 90000);
+    for (int i = 0; i < 3; i++) {
+        assert_exit(&p[i], 0);
+        assert_true(json_is_true(json_object_get(p[i].json, "ok")));
+        assert_int_equal(json_array_size(json_object_get(p[i].json, "remotes")), 2);
+        assert_int_equal(num(json_object_get(p[i].json, "received"), "unknown_ssrc_packets"), 0);
+        for (int k = 0; k < 3; k++)
+            if (k != i)
+                assert_decoded(&p[i], names[k]);
+        peer_done(&p[i]);
+    }
+}
+
+/* A late joiner: its first video frame of each earlier participant within 1 s of its transport being up
+ * (the relay asks the publishers for a key frame for a new subscriber). */
+static void test_late_joiner(void **state)
+{
+    (void)state;
+    char host[512], guest[512];
+    peer_t a, b, late;
+    make_links(host, guest, sizeof(host));
+    peer_start(&a, host, "Early1", true, "--expect-peers", "2", "--duration", "8", NULL);
+    peer_start(&b, guest, "Early2", true, "--expect-peers", "2", "--duration", "8", NULL);
+    sleep(3);
+    peer_start(&late, guest, "Late", true, "--expect-peers", "2", "--duration", "4", NULL);
+    peer_wait(&late, 90000);
+    peer_wait(&a, 90000);
+    peer_wait(&b, 90000);
+    assert_exit(&late, 0);
+    assert_exit(&a, 0);
+    assert_exit(&b, 0);
+    for (int i = 0; i < 2; i++) {
+        json_t *r = remote_must(&late, i ? "Early2" : "Early1");
+        double first = json_number_value(json_object_get(r, "first_video_ms"));
+        if (!json_is_number(json_object_get(r, "first_video_ms")) || first > 1000.0) {
+            peer_show(&late);
+            fail_msg("first video frame of %s after %.0f ms", i ? "Early2" : "Early1", first);
+        }
+        assert_true(num(json_object_get(r, "video"), "frames_before_keyframe") == 0);
+    }
+    assert_decoded(&a, "Late");
+    assert_decoded(&b, "Late");
+    peer_done(&a);
+    peer_done(&b);
+    peer_done(&late);
+}
+
+/* --loss 5: the other's video repaired by NACK/RTX (no frame lost), the NACKs in the summary. */
+static void test_loss_repaired(void **state)
+{
+    (void)state;
+    char host[512], guest[512];
+    peer_t a, b;
+    make_links(host, guest, sizeof(host));
+    peer_start(&a, host, "Sender", true, "--expect-peers", "1", "--duration", "8", NULL);
+    peer_start(&b, guest, "Lossy", true, "--expect-peers", "1", "--duration", "8", "--loss", "5", "--seed", "42", NULL);
+    peer_wait(&a, 90000);
+    peer_wait(&b, 90000);
+    assert_exit(&a, 0);
+    assert_exit(&b, 0);
+    json_t *r = remote_must(&b, "Sender"), *v = json_object_get(r, "video"), *loss = json_object_get(b.json, "loss");
+    assert_decoded(&b, "Sender");
+    assert_int_equal(num(loss, "seed"), 42);
+    assert_true(num(loss, "dropped_packets") > 10);
+    assert_true(num(v, "dropped_by_loss") > 5);
+    assert_true(num(r, "nacks_sent") > 0);
+    assert_true(num(v, "rtx_packets") > 0);
+    assert_int_equal(num(v, "packets_lost"), 0); /* every lost video packet came back */
+    assert_int_equal(num(r, "undecodable_frames"), 0);
+    assert_true(num(r, "video_frames_decoded") > 100);
+    peer_done(&a);
+    peer_done(&b);
+}
+
+/* Three peers; after 4 s (everyone decodes everyone within about a second) the third is stopped with `sig`; the
+ * two others must report it gone (left_ms counts from their own start, about when the third started). */
+static void drop_one(int sig, const char *want_reason, int64_t max_ms)
+{
+    char host[512], guest[512];
+    peer_t a, b, c;
+    make_links(host, guest, sizeof(host));
+    peer_start(&a, host, "Stays1", true, "--expect-peers", "2", "--duration", "22", NULL);
+    peer_start(&b, guest, "Stays2", true, "--expect-peers", "2", "--duration", "22", NULL);
+    peer_start(&c, guest, "Goes", true, "--duration", "60", NULL);
+    sleep(4);
+    kill(c.pid, sig);
+    peer_wait(&a, 90000);
+    peer_wait(&b, 90000);
+    if (sig == SIGSTOP)
+        kill(c.pid, SIGKILL);
+    peer_done(&c);
+    peer_t *stay[2] = {&a, &b};
+    for (int i = 0; i < 2; i++) {
+        assert_exit(stay[i], 0);
+        json_t *r = remote_must(stay[i], "Goes");
+        if (!json_is_true(json_object_get(r, "left"))) {
+            peer_show(stay[i]);
+            fail_msg("%s is still there", "Goes");
+        }
+        const char *reason = json_string_value(json_object_get(r, "left_reason"));
+        if (want_reason && strcmp(reason, want_reason) != 0) {
+            peer_show(stay[i]);
+            fail_msg("left with reason %s, expected %s", reason, want_reason);
+        }
+        /* When: left_ms counts from the peer's start, which was about `at - 4 s`. */
+        double left_ms = json_number_value(json_object_get(r, "left_ms"));
+        int64_t after = (int64_t)left_ms - 4000;
+        if (after > max_ms) {
+            peer_show(stay[i]);
+            fail_msg("participant-left came %lld ms after the signal", (long long)after);
+        }
+        peer_done(stay[i]);
+    }
+}
+
+static void test_sigkill_dropped(void **state)
+{
+    (void)state;
+    /* SIGKILL closes the peer's sockets: the server sees the WebSocket go at once ("left"); the relay's
+     * consent timer would drop its media within media_consent_timeout anyway. */
+    drop_one(SIGKILL, NULL, (CONSENT_S + 3) * 1000);
+}
+
+static void test_consent_freshness(void **state)
+{
+    (void)state;
+    /* SIGSTOP freezes the peer: its TCP connection stays up (the kernel acknowledges), but it answers no more
+     * consent checks (RFC 7675 §5.1), so the relay drops it after media_consent_timeout. */
+    drop_one(SIGSTOP, "media-failed", (CONSENT_S + 4) * 1000);
+}
+
+/* Two meetings on one server: each peer hears exactly the other one of its own meeting. */
+static void test_meetings_apart(void **state)
+{
+    (void)state;
+    char h1[512], g1[512], h2[512], g2[512];
+    peer_t p[4];
+    const char *names[4] = {"M1a", "M1b", "M2a", "M2b"};
+    make_links(h1, g1, sizeof(h1));
+    make_links(h2, g2, sizeof(h2));
+    peer_start(&p[0], h1, names[0], true, "--expect-peers", "1", "--duration", "5", NULL);
+    peer_start(&p[1], g1, names[1], true, "--expect-peers", "1", "--duration", "5", NULL);
+    peer_start(&p[2], h2, names[2], true, "--expect-peers", "1", "--duration", "5", NULL);
+    peer_start(&p[3], g2, names[3], true, "--expect-peers", "1", "--duration", "5", NULL);
+    for (int i = 0; i < 4; i++)
+        peer_wait(&p[i], 90000);
+    for (int i = 0; i < 4; i++) {
+        assert_exit(&p[i], 0);
+        assert_int_equal(json_array_size(json_object_get(p[i].json, "remotes")), 1);
+        assert_decoded(&p[i], names[i ^ 1]);
+        assert_null(remote_named(&p[i], names[i ^ 2]));
+        assert_null(remote_named(&p[i], names[i ^ 3]));
+        assert_int_equal(num(json_object_get(p[i].json, "received"), "unknown_ssrc_packets"), 0);
+        peer_done(&p[i]);
+    }
+}
+
+static void assert_fails(const char *link, bool insecure, int code, const char *words)
+{
+    peer_t p;
+    char text[1024] = "";
+    peer_start(&p, link, "X", insecure, "--duration", "2", NULL);
+    peer_wait(&p, 30000);
+    FILE *f = fopen(p.err, "r");
+    assert_non_null(f);
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    if (p.code != code || !strstr(text, words)) {
+        peer_show(&p);
+        fail_msg("%s: exit %d (want %d), stderr lacks \"%s\"", link, p.code, code, words);
+    }
+    assert_non_null(strstr(text, "overleg-peer: "));
+    peer_done(&p);
+}
+
+/* Clear exit codes and one-line messages for what can go wrong before media. */
+static void test_failures(void **state)
+{
+    (void)state;
+    char host[512], guest[512], bad[600], other[600];
+    make_links(host, guest, sizeof(host));
+    assert_fails("http://127.0.0.1/m/x#t=y", true, 2, "bad link");
+    snprintf(bad, sizeof(bad), "%s", host);
+    bad[strlen(bad) - 3] = bad[strlen(bad) - 3] == 'A' ? 'B' : 'A'; /* the token's MAC no longer matches */
+    assert_fails(bad, true, 4, "token-invalid");
+    /* The server's certificate is self-signed: without --insecure it is refused... */
+    assert_fails(host, false, 3, "--insecure");
+    /* ...unless it is trusted (it names 127.0.0.1): then the TLS check passes and the peer joins. */
+    char ca[300];
+    peer_t p;
+    snprintf(ca, sizeof(ca), "%s/tls-cert.pem", srv.data_dir);
+    peer_start(&p, host, "Verified", false, "--ca-file", ca, "--duration", "1", NULL);
+    peer_wait(&p, 30000);
+    assert_exit(&p, 0);
+    assert_true(json_is_string(json_object_get(p.json, "you")));
+    peer_done(&p);
+    /* Nothing listens there. */
+    snprintf(other, sizeof(other), "https://127.0.0.1:1/m/%s", strstr(host, "/m/") + 3);
+    assert_fails(other, true, 3, "cannot reach");
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_three_peers),       cmocka_unit_test(test_late_joiner),
+        cmocka_unit_test(test_loss_repaired),     cmocka_unit_test(test_sigkill_dropped),
+        cmocka_unit_test(test_consent_freshness), cmocka_unit_test(test_meetings_apart),
+        cmocka_unit_test(test_failures),
+    };
+    if (argc > 1) /* one test by name, for debugging */
+        cmocka_set_test_filter(argv[1]);
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
