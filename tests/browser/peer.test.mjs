@@ -1,7 +1,3 @@
-// NOT REGISTERED IN CTEST YET: needs `build/overleg-peer` (the synthetic C peer of issue 4), which
-// is being finished on another branch. The day it is on main, add `peer` to the foreach() in
-// tests/browser/CMakeLists.txt. Until then, run by hand:
-//   cd tests/browser && OVERLEG_BIN=../../build/overleg node --test peer.test.mjs
 // Registered without the binary, this test FAILS (it never skips quietly): a missing peer is a
 // missing feature, not a pass.
 //
