@@ -77,7 +77,8 @@ static int parse_opts(int argc, char **argv, int first, opts_t *o)
             o->lobby = 1;
         else if (strcmp(a, "--json") == 0)
             o->json = 1;
-        else if (a[0] != '-' && !o->id)
+        /* Every option is long ("--x"); a meeting id is base64url and may itself start with '-'. */
+        else if (strncmp(a, "--", 2) != 0 && !o->id)
             o->id = a;
         else {
             fprintf(stderr, "overleg: unknown argument %s\n", a);
