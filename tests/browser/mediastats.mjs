@@ -1,5 +1,5 @@
-// What a page receives, from getStats(): shared by the media tests (media.test.mjs, peer.test.mjs,
-// quality.test.mjs). Every wait is bounded.
+// What a page receives, from getStats(): shared by the media tests (media, peer, quality, tcp,
+// tcp_netns, turn). Every wait is bounded.
 
 import assert from 'node:assert/strict';
 
@@ -37,3 +37,27 @@ export async function decodes(page, pids, kinds, ms = 10000) {
   return last;
 }
 
+
+/** The selected candidate pair on `page`: both ends' protocol and type, and the local side's relay details. */
+export function selectedPath(page) {
+  return page.evaluate(async () => {
+    const r = await window.overleg.pc.getStats();
+    let pair = null;
+    r.forEach((s) => {
+      if (s.type === 'transport' && s.selectedCandidatePairId) pair = r.get(s.selectedCandidatePairId);
+    });
+    if (!pair) return null;
+    const l = r.get(pair.localCandidateId) || {};
+    const rem = r.get(pair.remoteCandidateId) || {};
+    return {
+      local: l.protocol,
+      localType: l.candidateType,
+      relayProtocol: l.relayProtocol,
+      url: l.url,
+      remote: rem.protocol,
+      tcpType: rem.tcpType,
+      type: rem.candidateType,
+      port: rem.port,
+    };
+  });
+}

@@ -11,6 +11,7 @@ import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import os from 'node:os';
 import { startServer, startBrowser, cleanup, screenshot } from './harness.mjs';
+import { decodes, selectedPath } from './mediastats.mjs';
 
 let srv;
 let br;
@@ -33,62 +34,13 @@ afterEach(async () => {
 });
 after(cleanup);
 
-/** Per remote participant on `page`: {pid: {video, audio}} frames decoded / samples received. */
-function inbound(page) {
-  return page.evaluate(async () => {
-    const pc = window.overleg.pc;
-    const out = {};
-    if (!pc) return out;
-    const owner = new Map(window.overleg.receivers.map((r) => [r.trackId, r]));
-    (await pc.getStats()).forEach((s) => {
-      if (s.type !== 'inbound-rtp') return;
-      const o = owner.get(s.trackIdentifier);
-      if (!o) return;
-      out[o.pid] = out[o.pid] || {};
-      out[o.pid][o.kind] = s.kind === 'video' ? s.framesDecoded || 0 : s.totalSamplesReceived || 0;
-    });
-    return out;
-  });
-}
-
-/** The selected candidate pair's local and remote protocol and the remote candidate's type. */
-function selectedPath(page) {
-  return page.evaluate(async () => {
-    const r = await window.overleg.pc.getStats();
-    let pair = null;
-    r.forEach((s) => {
-      if (s.type === 'transport' && s.selectedCandidatePairId) pair = r.get(s.selectedCandidatePairId);
-    });
-    if (!pair) return null;
-    const l = r.get(pair.localCandidateId) || {};
-    const rem = r.get(pair.remoteCandidateId) || {};
-    return { local: l.protocol, remote: rem.protocol, tcpType: rem.tcpType, type: rem.candidateType, port: rem.port };
-  });
-}
-
-/** Waits until every pid has each kind growing on `page` (two readings apart). */
-async function decodes(page, pids, kinds, ms = 20000) {
-  const t0 = Date.now();
-  let first = null;
-  let last = {};
-  while (Date.now() - t0 < ms) {
-    last = await inbound(page);
-    const ok = (snap, base) => pids.every((pid) => kinds.every((k) => snap[pid] && snap[pid][k] > (base ? (base[pid] || {})[k] || 0 : 0)));
-    if (!first && ok(last)) first = last;
-    else if (first && ok(last, first)) return last;
-    await page.waitForTimeout(500);
-  }
-  assert.fail(`decoding ${kinds.join('+')} from ${pids.join(', ')} within ${ms} ms; got ${JSON.stringify(last)}`);
-  return last;
-}
-
 test('without UDP (disable_non_proxied_udp) two pages decode each other over ICE-TCP on the HTTPS port', async () => {
   const m = await srv.createMeeting({ title: 'Alleen TCP' });
   const pages = [await br.person(m.host_link, { name: 'Ann' }), await br.person(m.guest_link, { name: 'Bob' })];
   const ids = [];
   for (const p of pages) ids.push(await p.evaluate(() => window.overleg.state.me.id));
   for (const [i, page] of pages.entries()) {
-    await decodes(page, ids.filter((_, j) => j !== i), ['video', 'audio']);
+    await decodes(page, ids.filter((_, j) => j !== i), ['video', 'audio'], 20000);
     const pathNow = await selectedPath(page);
     assert.equal(pathNow.local, 'tcp', JSON.stringify(pathNow));
     assert.equal(pathNow.remote, 'tcp', JSON.stringify(pathNow));

@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { decodes } from './mediastats.mjs';
 
 const root = process.getuid && process.getuid() === 0;
 const tag = String(process.pid % 100000);
@@ -82,38 +83,6 @@ after(async () => {
   teardownNet();
 });
 
-function inbound(page) {
-  return page.evaluate(async () => {
-    const pc = window.overleg.pc;
-    const out = {};
-    if (!pc) return out;
-    const owner = new Map(window.overleg.receivers.map((r) => [r.trackId, r]));
-    (await pc.getStats()).forEach((s) => {
-      if (s.type !== 'inbound-rtp') return;
-      const o = owner.get(s.trackIdentifier);
-      if (!o) return;
-      out[o.pid] = out[o.pid] || {};
-      out[o.pid][o.kind] = s.kind === 'video' ? s.framesDecoded || 0 : s.totalSamplesReceived || 0;
-    });
-    return out;
-  });
-}
-
-async function decodes(page, pids, kinds, ms = 30000) {
-  const t0 = Date.now();
-  let first = null;
-  let last = {};
-  while (Date.now() - t0 < ms) {
-    last = await inbound(page);
-    const ok = (snap, base) => pids.every((pid) => kinds.every((k) => snap[pid] && snap[pid][k] > (base ? (base[pid] || {})[k] || 0 : 0)));
-    if (!first && ok(last)) first = last;
-    else if (first && ok(last, first)) return last;
-    await page.waitForTimeout(500);
-  }
-  assert.fail(`decoding ${kinds.join('+')} from ${pids.join(', ')} within ${ms} ms; got ${JSON.stringify(last)}`);
-  return last;
-}
-
 test('UDP dropped in a network namespace: two pages decode each other over ICE-TCP on the HTTPS port', async (t) => {
   if (!root) {
     t.skip('SKIPPED browser.tcp_netns "UDP dropped in a network namespace": needs root (network namespaces, iptables)');
@@ -124,7 +93,7 @@ test('UDP dropped in a network namespace: two pages decode each other over ICE-T
   const ids = [];
   for (const p of pages) ids.push(await p.evaluate(() => window.overleg.state.me.id));
   for (const [i, page] of pages.entries()) {
-    await decodes(page, ids.filter((_, j) => j !== i), ['video', 'audio']);
+    await decodes(page, ids.filter((_, j) => j !== i), ['video', 'audio'], 30000);
     await page.waitForFunction(() => document.querySelector('#path-label').textContent === 'TCP', null, { timeout: 15000 });
   }
   await h.screenshot(pages[0], 'tcp-netns-call.png');

@@ -13,6 +13,7 @@ import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import os from 'node:os';
 import { startServer, startBrowser, cleanup, screenshot } from './harness.mjs';
+import { decodes, selectedPath } from './mediastats.mjs';
 
 let srv;
 let br;
@@ -35,24 +36,6 @@ afterEach(async () => {
 });
 after(cleanup);
 
-/** Per remote participant on `page`: {pid: {video, audio}} frames decoded / samples received. */
-function inbound(page) {
-  return page.evaluate(async () => {
-    const pc = window.overleg.pc;
-    const out = {};
-    if (!pc) return out;
-    const owner = new Map(window.overleg.receivers.map((r) => [r.trackId, r]));
-    (await pc.getStats()).forEach((s) => {
-      if (s.type !== 'inbound-rtp') return;
-      const o = owner.get(s.trackIdentifier);
-      if (!o) return;
-      out[o.pid] = out[o.pid] || {};
-      out[o.pid][o.kind] = s.kind === 'video' ? s.framesDecoded || 0 : s.totalSamplesReceived || 0;
-    });
-    return out;
-  });
-}
-
 /** Runs in the page before the client: every RTCPeerConnection uses relayed candidates only. */
 function relayOnly() {
   const Orig = window.RTCPeerConnection;
@@ -60,37 +43,6 @@ function relayOnly() {
     return new Orig({ ...(cfg || {}), iceTransportPolicy: 'relay' }, ...rest);
   };
   window.RTCPeerConnection.prototype = Orig.prototype;
-}
-
-/** The selected candidate pair's local and remote protocol and the remote candidate's type. */
-function selectedPath(page) {
-  return page.evaluate(async () => {
-    const r = await window.overleg.pc.getStats();
-    let pair = null;
-    r.forEach((s) => {
-      if (s.type === 'transport' && s.selectedCandidatePairId) pair = r.get(s.selectedCandidatePairId);
-    });
-    if (!pair) return null;
-    const l = r.get(pair.localCandidateId) || {};
-    const rem = r.get(pair.remoteCandidateId) || {};
-    return { local: l.protocol, localType: l.candidateType, relayProtocol: l.relayProtocol, url: l.url, remote: rem.protocol, type: rem.candidateType };
-  });
-}
-
-/** Waits until every pid has each kind growing on `page` (two readings apart). */
-async function decodes(page, pids, kinds, ms = 20000) {
-  const t0 = Date.now();
-  let first = null;
-  let last = {};
-  while (Date.now() - t0 < ms) {
-    last = await inbound(page);
-    const ok = (snap, base) => pids.every((pid) => kinds.every((k) => snap[pid] && snap[pid][k] > (base ? (base[pid] || {})[k] || 0 : 0)));
-    if (!first && ok(last)) first = last;
-    else if (first && ok(last, first)) return last;
-    await page.waitForTimeout(500);
-  }
-  assert.fail(`decoding ${kinds.join('+')} from ${pids.join(', ')} within ${ms} ms; got ${JSON.stringify(last)}`);
-  return last;
 }
 
 test('relay-only clients decode each other through TURN over TLS on the HTTPS port', async () => {
