@@ -19,11 +19,14 @@ export const bin = process.env.OVERLEG_BIN || path.join(root, 'build/overleg');
 export const artifacts = process.env.OVERLEG_ARTIFACTS || path.join(root, 'build/browser-artifacts');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
-// ENVIRONMENT.md "Headless Chromium".
+// ENVIRONMENT.md "Headless Chromium". The server's certificate is self-signed: Playwright's
+// per-context ignoreHTTPSErrors does not cover every connection Chromium makes (seen: the
+// connection of a module script aborted with "certificate unknown", a blank page about one run in
+// six), so the whole browser accepts it; TURN over TLS needs that too.
 export const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream',
+  '--use-fake-ui-for-media-stream', '--ignore-certificate-errors',
 ];
 
 const cleanups = [];
@@ -53,6 +56,7 @@ process.on('exit', () => {
   }
 });
 const running = new Set();
+const servers = []; // {logPath} of every server started: their logs go into a failure's message
 
 function tempDir(prefix) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -116,6 +120,7 @@ export async function startServer(env = {}, { listenHost = '127.0.0.1' } = {}) {
     });
   };
   cleanups.push(stop);
+  servers.push({ logPath });
 
   const port = await launch(`${listenHost}:0`);
   const cliEnv = { ...baseEnv, OVERLEG_PUBLIC_PORT: String(port) };
@@ -207,21 +212,49 @@ export async function startBrowser({ extraArgs = [] } = {}) {
   };
 }
 
+/**
+ * A page init script (`person(link, {init: withoutTurn})`): every RTCPeerConnection gets no ICE
+ * servers, so a test of ICE-TCP is not satisfied by the built-in TURN over TLS, which Chromium
+ * may select instead when both work (browser.turn tests that path).
+ */
+export function withoutTurn() {
+  const Orig = window.RTCPeerConnection;
+  window.RTCPeerConnection = function (cfg, ...rest) {
+    return new Orig({ ...(cfg || {}), iceServers: [] }, ...rest);
+  };
+  window.RTCPeerConnection.prototype = Orig.prototype;
+}
+
 /** Waits until `page` shows the call view ('call') or the screen with that id (data-screen). */
 export async function waitScreen(page, id, timeout = 30000) {
   try {
     if (id === 'call') await page.locator('#call').waitFor({ state: 'visible', timeout });
     else await page.locator(`#screen [data-screen="${id}"]`).waitFor({ state: 'visible', timeout });
   } catch (err) {
-    // Say what the page shows instead, so a failure on a loaded machine can be told from a bug.
+    // Say what the page shows instead, and what the page and the servers were doing, so that a
+    // failure on a loaded machine can be told from a bug. The diagnosis goes last: CI shows the
+    // end of a failing test's output.
     const shown = await page
       .evaluate(() => {
         const s = document.querySelector('#screen:not([hidden]) [data-screen]:not([hidden])');
-        return s ? `${s.dataset.screen}: ${s.textContent.trim().slice(0, 200)}` : 'no screen';
+        const st = window.overleg ? window.overleg.state : null;
+        const screen = s ? `${s.dataset.screen}: ${s.textContent.trim().slice(0, 200)}` : 'no screen';
+        return `${screen} (client phase ${st ? st.phase : 'not started'}, media ${st ? st.mediaState : '-'})`;
       })
       .catch(() => 'page gone');
-    err.message = `waiting for ${id}, the page shows ${shown}\n${err.message}`;
-    throw err;
+    const logs = servers.map((s) => `--- ${s.logPath} (last lines)\n${tail(s.logPath, 15)}`).join('\n');
+    const e = new Error(`waiting for ${id} (${err.message.split('\n')[0]}), the page ${page.url()} shows ${shown}\n${logs}`);
+    e.stack = e.message; // the Playwright call log adds nothing here
+    throw e;
+  }
+}
+
+/** The last `n` lines of the file at `file` ('' when it cannot be read). */
+function tail(file, n) {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join('\n');
+  } catch {
+    return '';
   }
 }
 

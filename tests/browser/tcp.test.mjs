@@ -10,7 +10,7 @@
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import os from 'node:os';
-import { startServer, startBrowser, cleanup, screenshot } from './harness.mjs';
+import { startServer, startBrowser, cleanup, screenshot, withoutTurn } from './harness.mjs';
 import { decodes, selectedPath } from './mediastats.mjs';
 
 let srv;
@@ -36,7 +36,7 @@ after(cleanup);
 
 test('without UDP (disable_non_proxied_udp) two pages decode each other over ICE-TCP on the HTTPS port', async () => {
   const m = await srv.createMeeting({ title: 'Alleen TCP' });
-  const pages = [await br.person(m.host_link, { name: 'Ann' }), await br.person(m.guest_link, { name: 'Bob' })];
+  const pages = [await br.person(m.host_link, { name: 'Ann', init: withoutTurn }), await br.person(m.guest_link, { name: 'Bob', init: withoutTurn })];
   const ids = [];
   for (const p of pages) ids.push(await p.evaluate(() => window.overleg.state.me.id));
   for (const [i, page] of pages.entries()) {

@@ -89,7 +89,7 @@ test('UDP dropped in a network namespace: two pages decode each other over ICE-T
     return;
   }
   const m = await srv.createMeeting({ title: 'UDP dicht' });
-  const pages = [await br.person(m.host_link, { name: 'Ann' }), await br.person(m.guest_link, { name: 'Bob' })];
+  const pages = [await br.person(m.host_link, { name: 'Ann', init: h.withoutTurn }), await br.person(m.guest_link, { name: 'Bob', init: h.withoutTurn })];
   const ids = [];
   for (const p of pages) ids.push(await p.evaluate(() => window.overleg.state.me.id));
   for (const [i, page] of pages.entries()) {
