@@ -51,16 +51,9 @@ fuzz: deps
 	@cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOVL_FUZZ=ON -DCMAKE_C_COMPILER=clang >/dev/null
 	cmake --build build-fuzz -j $(JOBS)
 
-# Each target runs on a scratch copy of its seed corpus, so the checked-in seeds never change.
+# Each target runs on a scratch copy of its seed corpus, JOBS targets at a time.
 fuzz-smoke: fuzz
-	@set -e; for f in build-fuzz/fuzz/fuzz_*; do \
-	    name=$${f##*/fuzz_}; seeds=tests/fuzz/corpus/$$name; work=build-fuzz/work/$$name; \
-	    mkdir -p $$work build-fuzz/artifacts; \
-	    echo "fuzz $$name: $(FUZZ_SECONDS) s on $$(ls $$seeds 2>/dev/null | wc -l) seeds"; \
-	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=build-fuzz/artifacts/$$name- \
-	        $$work $$seeds 2>build-fuzz/$$name.log || { tail -40 build-fuzz/$$name.log; exit 1; }; \
-	    grep -E '^stat::number_of_executed_units' build-fuzz/$$name.log | sed 's/^/    /'; \
-	done; echo "fuzz-smoke: every target ran clean"
+	@tests/fuzz/smoke.sh build-fuzz $(FUZZ_SECONDS) $(JOBS)
 
 bench: build
 	@for b in build/bench build/bench_*; do if [ -x $$b ]; then echo "== $$b"; ./$$b || exit 1; fi; done
