@@ -78,8 +78,8 @@ static void on_down_msg(void *msg, void *ctx)
         mw->c.turn_rx_packets++;
         mw->c.turn_rx_bytes += m->pkt->len;
         /* As if it came to announced address k from the relayed address (media_worker.c, UDP). */
-        ovl_transport_map_dispatch(mw->map, OVL_MEDIA_PATH_TURN + m->k, &m->relayed, m->pkt->data, m->pkt->len,
-                                   mw->now, &t);
+        ovl_transport_map_dispatch(mw->map, OVL_MEDIA_PATH_TURN + m->k, &m->relayed, m->pkt->data, m->pkt->len, mw->now,
+                                   &t);
         if (!t)
             mw->c.drop_unknown_source++;
     }
