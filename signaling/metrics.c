@@ -71,8 +71,6 @@ static void series(buf_t *b, const char *name, const char *type, const char *hel
         add(b, "%s{%s=\"%s\"} %llu\n", name, key, v[i].label, (unsigned long long)v[i].value);
 }
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
 static void render_turn(buf_t *b, const ovl_metrics_turn_t *t)
 {
     const ovl_turn_stats_t *c = &t->core;
@@ -86,24 +84,26 @@ static void render_turn(buf_t *b, const ovl_metrics_turn_t *t)
         {"overleg_turn_channel_binds_total", "counter", "TURN ChannelBind requests granted.", c->channel_binds},
         {"overleg_turn_requests_total", "counter", "TURN requests handled.", c->requests},
     };
-    scalars(b, s, N(s));
+    scalars(b, s, OVL_ARRAY_LEN(s));
     const labelled_t e[] = {
         {"400", c->err_400}, {"401", c->err_401}, {"403", c->err_403},         {"420", c->err_420},
         {"437", c->err_437}, {"438", c->err_438}, {"441", c->err_441},         {"442", c->err_442},
         {"486", c->err_486}, {"508", c->err_508}, {"other", c->err_4xx_other},
     };
-    series(b, "overleg_turn_refused_total", "counter", "TURN requests refused, by error code.", "code", e, N(e));
+    series(b, "overleg_turn_refused_total", "counter", "TURN requests refused, by error code.", "code", e,
+           OVL_ARRAY_LEN(e));
     const labelled_t pk[] = {{"to_relay", c->to_peer_packets}, {"to_client", c->from_peer_packets}};
     series(b, "overleg_turn_relayed_packets_total", "counter",
-           "Datagrams relayed through TURN allocations: client to relay, relay to client.", "direction", pk, N(pk));
+           "Datagrams relayed through TURN allocations: client to relay, relay to client.", "direction", pk,
+           OVL_ARRAY_LEN(pk));
     const labelled_t by[] = {{"to_relay", c->to_peer_bytes}, {"to_client", c->from_peer_bytes}};
     series(b, "overleg_turn_relayed_bytes_total", "counter", "Payload bytes relayed through TURN allocations.",
-           "direction", by, N(by));
+           "direction", by, OVL_ARRAY_LEN(by));
     const labelled_t d[] = {{"no-permission", c->dropped}, {"client-queue", t->queue_drops}, {"media", t->peer_drops}};
     series(b, "overleg_turn_dropped_total", "counter",
            "TURN data dropped: no allocation, permission or channel (or malformed); a client's queue full; no "
            "media worker buffer.",
-           "reason", d, N(d));
+           "reason", d, OVL_ARRAY_LEN(d));
 }
 
 char *ovl_metrics_render(const ovl_metrics_t *m, const ovl_metrics_gauges_t *g)
@@ -121,7 +121,7 @@ char *ovl_metrics_render(const ovl_metrics_t *m, const ovl_metrics_gauges_t *g)
         {"overleg_tcp_pending", "gauge", "Accepted TCP connections whose first byte has not arrived.", g->tcp_pending},
         {"overleg_draining", "gauge", "1 while the server drains after SIGTERM.", g->draining ? 1u : 0u},
     };
-    scalars(&b, gauges, N(gauges));
+    scalars(&b, gauges, OVL_ARRAY_LEN(gauges));
 
     head(&b, "overleg_messages_received_total", "counter", "WebSocket messages received, by type.");
     for (int t = 0; t < OVL_MSG_COUNT; t++)
@@ -146,7 +146,7 @@ char *ovl_metrics_render(const ovl_metrics_t *m, const ovl_metrics_gauges_t *g)
         {"overleg_tcp_dropped_total", "counter", "Accepted connections closed before classification.", m->tcp_dropped},
         {"overleg_meetings_created_total", "counter", "Meetings created through the REST API.", m->meetings_created},
     };
-    scalars(&b, counters, N(counters));
+    scalars(&b, counters, OVL_ARRAY_LEN(counters));
     if (g->turn)
         render_turn(&b, g->turn);
 

@@ -177,7 +177,6 @@ struct ovl_media_worker {
     size_t turn_lent;      /* worker thread: packets of its pool that signaling holds or that are in the rings */
     ovl_pkt_t *turn_stash[OVL_MEDIA_TURN_LENT_MAX]; /* signaling thread: empty packets lent to it */
     size_t turn_stash_n;                            /* signaling thread */
-    uint64_t turn_nobuf;                            /* signaling thread: data dropped, no lent packet */
 };
 
 /* ---- media_worker.c ---- */

@@ -163,17 +163,14 @@ int ovl_media_turn_lane_send(ovl_media_worker_t *mw, size_t k, const ovl_addr_t 
 {
     if (len > OVL_POOL_DATA)
         return OVL_ERR_ARG;
-    if (mw->turn_stash_n == 0) { /* a burst beyond the credit before the worker caught up: dropped */
-        mw->turn_nobuf++;
+    if (mw->turn_stash_n == 0) /* a burst beyond the credit before the worker caught up: dropped */
         return OVL_ERR_AGAIN;
-    }
     ovl_pkt_t *pkt = mw->turn_stash[--mw->turn_stash_n];
     memcpy(pkt->data, data, len);
     pkt->len = len;
     turn_msg_t msg = {.type = TURN_DATA, .k = (uint32_t)k, .pkt = pkt, .relayed = *relayed};
     if (ovl_spsc_push(mw->turn_down, &msg) != 0) { /* cannot happen: we hold fewer than a ring's size */
         mw->turn_stash[mw->turn_stash_n++] = pkt;
-        mw->turn_nobuf++;
         return OVL_ERR_AGAIN;
     }
     return 0;
