@@ -9,6 +9,7 @@
 #include <openssl/sha.h>
 
 #include "signaling/meetings.h"
+#include "signaling/turn_glue.h"
 #include "signaling/web_assets.h"
 
 #define REQ_BODY_MAX 8192
@@ -226,6 +227,11 @@ static int route(ovl_server_t *s, struct lws *wsi, ovl_session_t *pss)
         ovl_hub_counts(s->hub, &rooms, &admitted, &waiting, &conns);
         g.meetings = rooms, g.participants = admitted, g.waiting = waiting;
         ovl_listener_stats(s->listener, &s->metrics.tcp_accepted, &s->metrics.tcp_raw, &s->metrics.tcp_dropped);
+        ovl_metrics_turn_t turn;
+        if (s->turn) {
+            ovl_turn_glue_stats(s->turn, &turn);
+            g.turn = &turn;
+        }
         char *text = ovl_metrics_render(&s->metrics, &g);
         char *extra = text && s->metrics_extra ? s->metrics_extra(s->metrics_ctx) : NULL;
         if (extra) {

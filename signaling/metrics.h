@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "relay/proto/turn.h"
 #include "signaling/protocol.h"
 
 typedef struct ovl_metrics {
@@ -19,6 +20,13 @@ typedef struct ovl_metrics {
     uint64_t meetings_created; /* through the REST API */
 } ovl_metrics_t;
 
+/* The built-in TURN server's counters (signaling/turn_glue.c). */
+typedef struct ovl_metrics_turn {
+    ovl_turn_stats_t core; /* the TURN core's (relay/proto/turn.h) */
+    uint64_t queue_drops;  /* messages to clients dropped: the connection's queue was full */
+    uint64_t peer_drops;   /* datagrams to the media plane dropped (no worker buffer, not a worker address) */
+} ovl_metrics_turn_t;
+
 /* Values sampled when rendering. */
 typedef struct ovl_metrics_gauges {
     uint64_t meetings;       /* meetings with someone in them */
@@ -27,6 +35,7 @@ typedef struct ovl_metrics_gauges {
     uint64_t ws_connections; /* open WebSocket connections */
     uint64_t tcp_pending;    /* accepted, first byte not seen yet */
     int draining;
+    const ovl_metrics_turn_t *turn; /* NULL: no built-in TURN server (no overleg_turn_* lines) */
 } ovl_metrics_gauges_t;
 
 /**

@@ -96,7 +96,6 @@ static const struct lws_protocols protocols[] = {
     {"ovl-listen", cb_listen, 0, 0, 0, NULL, 0},
     {"ovl-wakeup", cb_wakeup, 0, 0, 0, NULL, 0},
     {OVL_TURN_GLUE_PROTOCOL, cb_turn, 0, 0, 0, NULL, 0},
-    {OVL_TURN_GLUE_UDP_PROTOCOL, cb_turn, 0, 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -357,6 +356,11 @@ void ovl_server_set_metrics_provider(ovl_server_t *s, char *(*fn)(void *ctx), vo
 {
     s->metrics_extra = fn;
     s->metrics_ctx = ctx;
+}
+
+ovl_turn_glue_t *ovl_server_turn(ovl_server_t *s)
+{
+    return s->turn;
 }
 
 void ovl_server_free(ovl_server_t *s)

@@ -70,6 +70,10 @@ void ovl_server_set_metrics_provider(ovl_server_t *s, char *(*fn)(void *ctx), vo
 int ovl_server_enable_turn(ovl_server_t *s, const char *const *ips, size_t n_ips, const uint16_t *ports,
                            size_t n_ports);
 
+/** The built-in TURN server (borrowed), NULL until ovl_server_enable_turn: the media plane plugs its
+ * datagram hooks in here (ovl_turn_glue_set_peer, ovl_turn_glue_from_peer). */
+struct ovl_turn_glue *ovl_server_turn(ovl_server_t *s);
+
 /** Stops and frees everything (open connections are closed). NULL is fine. */
 void ovl_server_free(ovl_server_t *s);
 

@@ -4,49 +4,32 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
 #include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <openssl/rand.h>
 
 #include "relay/proto/turn.h"
 
-#define UDP_BURST 64 /* datagrams read per readiness event */
-
-typedef struct tg_frame {
-    struct tg_frame *next;
-    size_t len;
-    uint8_t data[]; /* LWS_PRE bytes of headroom, then the message */
-} tg_frame_t;
-
-typedef struct tg_alloc tg_alloc_t;
+#define QUEUE_START (16u * 1024u) /* first size of a connection's queue; doubled up to the maximum */
 
 /* One TLS connection that turned out to be TURN. */
 typedef struct tg_conn {
     ovl_turn_glue_t *g;
     struct lws *wsi;
     ovl_turn_session_t *s;
-    tg_frame_t *head, *tail; /* owned */
-    size_t bytes;
-    tg_alloc_t *alloc; /* the session's allocation, NULL without */
+    uint8_t *q;      /* owned: LWS_PRE bytes, then cap bytes of queue; NULL until the first message */
+    size_t cap;      /* grows by doubling (an allocation per doubling, none per message) */
+    size_t off, len; /* bytes waiting at q + LWS_PRE + off (before them: already written) */
 } tg_conn_t;
-
-/* The UDP socket of one allocation (owned by its lws wsi; freed on RAW_CLOSE_FILE). */
-struct tg_alloc {
-    tg_conn_t *conn; /* NULL once the allocation is gone */
-    ovl_addr_t relayed;
-    struct lws *wsi;
-    int fd;
-};
 
 struct ovl_turn_glue {
     struct lws_vhost *vh;
     ovl_turn_server_t *srv;
-    ovl_addr_t bind_ip; /* the relay's address; UDP sockets of allocations take a port on it */
-    tg_conn_t *feeding; /* the connection whose bytes are being handled (to_peer's sender) */
-    uint64_t queue_drops;
-    uint8_t buf[OVL_TURN_MESSAGE_MAX];
+    ovl_turn_glue_peer_fn to_peer; /* borrowed hook; NULL: datagrams to peers are dropped */
+    void *peer_ctx;
+    uint64_t queue_drops, peer_drops;
 };
 
 static ovl_time_t now_us(void)
@@ -56,95 +39,54 @@ static ovl_time_t now_us(void)
     return (ovl_time_t)ts.tv_sec * 1000000u + (ovl_time_t)ts.tv_nsec / 1000u;
 }
 
+/* Room for n more bytes at the end of c's queue: compacts, then grows up to the maximum. */
+static bool queue_room(tg_conn_t *c, size_t n)
+{
+    if (c->len + n > OVL_TURN_GLUE_QUEUE_MAX)
+        return false;
+    if (c->off + c->len + n <= c->cap)
+        return true;
+    if (c->off > 0) { /* written bytes in front: move the rest down */
+        memmove(c->q + LWS_PRE, c->q + LWS_PRE + c->off, c->len);
+        c->off = 0;
+        if (c->len + n <= c->cap)
+            return true;
+    }
+    size_t cap = c->cap ? c->cap : QUEUE_START;
+    while (cap < c->len + n)
+        cap *= 2;
+    if (cap > OVL_TURN_GLUE_QUEUE_MAX)
+        cap = OVL_TURN_GLUE_QUEUE_MAX; /* still >= len + n */
+    uint8_t *q = realloc(c->q, LWS_PRE + cap);
+    if (!q)
+        return false;
+    c->q = q;
+    c->cap = cap;
+    return true;
+}
+
 static void to_client(void *user, ovl_turn_session_t *s, void *session_ctx, const uint8_t *data, size_t len)
 {
     ovl_turn_glue_t *g = user;
     tg_conn_t *c = session_ctx;
-    tg_frame_t *f;
     (void)s;
     if (!c || !c->wsi)
         return;
     /* Bounded: beyond the limit the message is dropped (UDP semantics; requests are retransmitted). */
-    if (c->bytes + len > OVL_TURN_GLUE_QUEUE_MAX || !(f = malloc(sizeof(*f) + LWS_PRE + len))) {
+    if (!queue_room(c, len)) {
         g->queue_drops++;
         return;
     }
-    f->next = NULL;
-    f->len = len;
-    memcpy(f->data + LWS_PRE, data, len);
-    if (c->tail)
-        c->tail->next = f;
-    else
-        c->head = f;
-    c->tail = f;
-    c->bytes += len;
+    memcpy(c->q + LWS_PRE + c->off + c->len, data, len);
+    c->len += len;
     lws_callback_on_writable(c->wsi);
 }
 
 static void to_peer(void *user, const ovl_addr_t *relayed, const ovl_addr_t *peer, const uint8_t *data, size_t len)
 {
     ovl_turn_glue_t *g = user;
-    tg_conn_t *c = g->feeding;
-    struct sockaddr_storage ss;
-    size_t sl = 0;
-    (void)relayed;
-    if (!c || !c->alloc || c->alloc->fd < 0 || ovl_addr_to_sockaddr(peer, &ss, &sl) != 0)
-        return;
-    /* A full socket buffer drops the datagram, as a network would. */
-    (void)sendto(c->alloc->fd, data, len, MSG_DONTWAIT, (struct sockaddr *)&ss, (socklen_t)sl);
-}
-
-static void alloc_created(ovl_turn_glue_t *g, tg_conn_t *c, const ovl_turn_alloc_event_t *ev)
-{
-    struct sockaddr_storage ss;
-    size_t sl = 0;
-    lws_sock_file_fd_type u;
-    tg_alloc_t *a = calloc(1, sizeof(*a));
-    if (!a)
-        return;
-    a->relayed = ev->relayed;
-    a->fd =
-        socket(g->bind_ip.family == OVL_ADDR_IPV6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (a->fd < 0)
-        goto Fail;
-    /* An ephemeral port on the relay's address; if that address is not local (NAT), any address. */
-    if (ovl_addr_to_sockaddr(&g->bind_ip, &ss, &sl) == 0 && bind(a->fd, (struct sockaddr *)&ss, (socklen_t)sl) != 0) {
-        ovl_addr_t any = g->bind_ip;
-        memset(&any.ip, 0, sizeof(any.ip));
-        if (ovl_addr_to_sockaddr(&any, &ss, &sl) != 0 || bind(a->fd, (struct sockaddr *)&ss, (socklen_t)sl) != 0)
-            goto Fail;
-    }
-    u.filefd = a->fd;
-    if (!(a->wsi = lws_adopt_descriptor_vhost(g->vh, LWS_ADOPT_RAW_FILE_DESC, u, OVL_TURN_GLUE_UDP_PROTOCOL, NULL))) {
-        free(a); /* lws closed the fd */
-        return;
-    }
-    lws_set_opaque_user_data(a->wsi, a);
-    a->conn = c;
-    c->alloc = a;
-    return;
-Fail:
-    if (a->fd >= 0)
-        close(a->fd);
-    free(a);
-}
-
-static void on_allocation(void *user, ovl_turn_session_t *s, void *session_ctx, const ovl_turn_alloc_event_t *ev)
-{
-    ovl_turn_glue_t *g = user;
-    tg_conn_t *c = session_ctx;
-    (void)s;
-    if (!c)
-        return;
-    if (ev->type == OVL_TURN_ALLOC_CREATED && !c->alloc) {
-        alloc_created(g, c, ev);
-    } else if (ev->type == OVL_TURN_ALLOC_DELETED && c->alloc) {
-        tg_alloc_t *a = c->alloc;
-        a->conn = NULL;
-        c->alloc = NULL;
-        /* lws closes the socket; RAW_CLOSE_FILE frees a. */
-        lws_set_timeout(a->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
-    }
+    if (!g->to_peer || g->to_peer(g->peer_ctx, relayed, peer, data, len) != 0)
+        g->peer_drops++;
 }
 
 int ovl_turn_glue_new(struct lws_vhost *vh, const ovl_turn_glue_config_t *cfg, ovl_turn_glue_t **out)
@@ -163,13 +105,13 @@ int ovl_turn_glue_new(struct lws_vhost *vh, const ovl_turn_glue_config_t *cfg, o
     if (!(g = calloc(1, sizeof(*g))))
         return OVL_ERR_NOMEM;
     g->vh = vh;
-    g->bind_ip = peers[0];
-    g->bind_ip.port = 0;
+    ovl_addr_t relay_ip = peers[0];
+    relay_ip.port = 0;
     ovl_turn_config_t tc = {
         .realm = cfg->realm,
         .secret = (const uint8_t *)cfg->secret,
         .secret_len = strlen(cfg->secret),
-        .relay_ip = g->bind_ip,
+        .relay_ip = relay_ip, /* relayed addresses: the relay's own address, a port per allocation */
         .port_min = 49152,
         .port_max = 65535,
         .peers = peers,
@@ -177,7 +119,7 @@ int ovl_turn_glue_new(struct lws_vhost *vh, const ovl_turn_glue_config_t *cfg, o
         .unix_time = cfg->unix_time,
         .software = "overleg",
     };
-    ovl_turn_callbacks_t cb = {to_client, to_peer, on_allocation, g};
+    ovl_turn_callbacks_t cb = {to_client, to_peer, NULL, g};
     if (RAND_bytes(tc.nonce_key, sizeof(tc.nonce_key)) != 1) {
         ret = OVL_ERR_CRYPTO;
         goto Exit;
@@ -234,65 +176,64 @@ static int conn_adopt(ovl_turn_glue_t *g, struct lws *wsi)
 
 static void conn_close(tg_conn_t *c)
 {
-    c->g->feeding = NULL;
-    ovl_turn_session_close(c->s); /* DELETED releases the allocation's socket */
+    ovl_turn_session_close(c->s); /* deletes its allocation */
     c->wsi = NULL;
-    while (c->head) {
-        tg_frame_t *f = c->head;
-        c->head = f->next;
-        free(f);
-    }
+    free(c->q);
     free(c);
 }
 
 static int conn_writeable(tg_conn_t *c, struct lws *wsi)
 {
-    tg_frame_t *f = c->head;
-    if (!f)
+    if (c->len == 0)
         return 0;
-    if (lws_write(wsi, f->data + LWS_PRE, f->len, LWS_WRITE_RAW) < (int)f->len)
+    /* The LWS_PRE bytes in front of the chunk are lws's: the headroom, or bytes already written. */
+    size_t n = c->len < OVL_TURN_GLUE_WRITE_MAX ? c->len : OVL_TURN_GLUE_WRITE_MAX;
+    if (lws_write(wsi, c->q + LWS_PRE + c->off, n, LWS_WRITE_RAW) < (int)n)
         return -1;
-    c->head = f->next;
-    if (!c->head)
-        c->tail = NULL;
-    c->bytes -= f->len;
-    free(f);
-    if (c->head)
+    c->off += n;
+    c->len -= n;
+    if (c->len == 0)
+        c->off = 0;
+    else
         lws_callback_on_writable(wsi);
     return 0;
 }
 
-static void udp_rx(ovl_turn_glue_t *g, tg_alloc_t *a)
+void ovl_turn_glue_set_peer(ovl_turn_glue_t *g, ovl_turn_glue_peer_fn fn, void *ctx)
 {
-    ovl_time_t now = now_us();
-    for (int i = 0; i < UDP_BURST; i++) {
-        struct sockaddr_storage ss;
-        socklen_t sl = sizeof(ss);
-        ovl_addr_t peer;
-        ssize_t n = recvfrom(a->fd, g->buf, sizeof(g->buf), MSG_DONTWAIT, (struct sockaddr *)&ss, &sl);
-        if (n < 0)
-            break;
-        if (!a->conn || ovl_addr_from_sockaddr(&peer, (struct sockaddr *)&ss) != 0)
-            continue;
-        /* Only permitted peers get through (the core checks the permission). */
-        (void)ovl_turn_server_from_peer(g->srv, &a->relayed, &peer, g->buf, (size_t)n, now);
-    }
+    if (!g)
+        return;
+    g->to_peer = fn;
+    g->peer_ctx = ctx;
+}
+
+void ovl_turn_glue_from_peer(ovl_turn_glue_t *g, const ovl_addr_t *relayed, const ovl_addr_t *peer, const uint8_t *data,
+                             size_t len, ovl_time_t now)
+{
+    if (g) /* the core checks allocation and permission, and counts what it drops */
+        (void)ovl_turn_server_from_peer(g->srv, relayed, peer, data, len, now);
+}
+
+void ovl_turn_glue_stats(const ovl_turn_glue_t *g, ovl_metrics_turn_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!g)
+        return;
+    ovl_turn_server_stats(g->srv, &out->core);
+    out->queue_drops = g->queue_drops;
+    out->peer_drops = g->peer_drops;
 }
 
 int ovl_turn_glue_callback(ovl_turn_glue_t *g, struct lws *wsi, enum lws_callback_reasons reason, void *in, size_t len)
 {
     tg_conn_t *c;
-    tg_alloc_t *a;
     switch (reason) {
     case LWS_CALLBACK_RAW_ADOPT:
         return conn_adopt(g, wsi);
     case LWS_CALLBACK_RAW_RX:
         if (!(c = lws_get_opaque_user_data(wsi)) || !g)
             return -1;
-        g->feeding = c;
-        int ret = ovl_turn_session_feed(c->s, in, len, now_us());
-        g->feeding = NULL;
-        return ret == 0 ? 0 : -1;
+        return ovl_turn_session_feed(c->s, in, len, now_us()) == 0 ? 0 : -1;
     case LWS_CALLBACK_RAW_WRITEABLE:
         if (!(c = lws_get_opaque_user_data(wsi)))
             return 0;
@@ -301,18 +242,6 @@ int ovl_turn_glue_callback(ovl_turn_glue_t *g, struct lws *wsi, enum lws_callbac
         if (lws_is_ssl(wsi) && (c = lws_get_opaque_user_data(wsi))) {
             lws_set_opaque_user_data(wsi, NULL);
             conn_close(c);
-        }
-        return 0;
-    case LWS_CALLBACK_RAW_RX_FILE:
-        if (g && (a = lws_get_opaque_user_data(wsi)))
-            udp_rx(g, a);
-        return 0;
-    case LWS_CALLBACK_RAW_CLOSE_FILE:
-        if ((a = lws_get_opaque_user_data(wsi))) {
-            lws_set_opaque_user_data(wsi, NULL);
-            if (a->conn)
-                a->conn->alloc = NULL;
-            free(a); /* lws closes the fd */
         }
         return 0;
     default:

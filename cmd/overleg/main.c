@@ -313,7 +313,7 @@ static int cmd_serve(const opts_t *o)
         for (size_t i = 0; i < ovl_media_worker_count(media) && nw < 16; i++)
             wports[nw++] = ovl_media_worker_port(media, i);
         /* TURN over TLS on the HTTPS port; its allocations reach only these media addresses. */
-        if (ovl_server_enable_turn(server, addrs, n_addrs, wports, nw) != 0)
+        if (ovl_server_enable_turn(server, addrs, n_addrs, wports, nw) != 0 || ovl_glue_attach_turn(glue) != 0)
             fprintf(stderr, "overleg: TURN over TLS not available (no usable media address)\n");
     }
     if (cfg.demo_meeting) {

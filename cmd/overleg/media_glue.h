@@ -21,6 +21,13 @@ int ovl_glue_new(ovl_media_t *media, ovl_media_port_t *port, ovl_glue_t **out);
  */
 int ovl_glue_attach(ovl_glue_t *g, ovl_server_t *server);
 
+/**
+ * After ovl_server_enable_turn: the TURN server's allocations reach the media workers directly
+ * (ovl_media_turn_send) and the workers' answers go back to them, with no UDP socket in between.
+ * 0 or OVL_ERR_STATE (no TURN server).
+ */
+int ovl_glue_attach_turn(ovl_glue_t *g);
+
 /** Frees the glue (after the server that uses its port). NULL is fine. */
 void ovl_glue_free(ovl_glue_t *g);
 

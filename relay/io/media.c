@@ -182,8 +182,10 @@ int ovl_media_new(const ovl_media_config_t *cfg, ovl_media_t **out, char *err, s
     if ((ret = ovl_media_addr_resolve(cfg->public_ips, cfg->bind, v6, m->shared.addrs, OVL_MEDIA_MAX_ADDRS,
                                       &m->shared.n_addrs, err, cap)) != 0)
         goto Exit;
-    for (size_t i = 0; i < m->shared.n_addrs; i++)
+    for (size_t i = 0; i < m->shared.n_addrs; i++) {
         m->addr_ptrs[i] = m->shared.addrs[i];
+        (void)ovl_addr_parse(&m->shared.addr_bin[i], m->shared.addrs[i], 0); /* numeric: resolve checked it */
+    }
     if ((ret = ovl_dtls_cert_generate(&m->cert)) != 0) {
         snprintf(err, cap, "media: cannot make the DTLS certificate");
         goto Exit;
@@ -319,6 +321,34 @@ Fail:
     free(box);
     close(fd);
     return ret;
+}
+
+/* ---- TURN allocations short-circuited (media_turn.c) ---------------------------------------------- */
+
+int ovl_media_turn_send(ovl_media_t *m, const ovl_addr_t *relayed, const ovl_addr_t *to, const uint8_t *data,
+                        size_t len)
+{
+    for (size_t i = 0; i < m->n_workers; i++) {
+        if (ovl_worker_port(m->workers[i]->w) != to->port)
+            continue;
+        for (size_t k = 0; k < m->shared.n_addrs; k++) {
+            const ovl_addr_t *a = &m->shared.addr_bin[k];
+            if (a->family == to->family && memcmp(a->ip, to->ip, sizeof(a->ip)) == 0)
+                return ovl_media_turn_lane_send(m->workers[i], k, relayed, data, len);
+        }
+        break;
+    }
+    return OVL_ERR_NOTFOUND;
+}
+
+int ovl_media_turn_fd(const ovl_media_t *m, size_t i)
+{
+    return i < m->n_workers ? ovl_spsc_fd(m->workers[i]->turn_up) : -1;
+}
+
+size_t ovl_media_turn_poll(ovl_media_t *m, size_t i, size_t budget, ovl_media_turn_fn fn, void *ctx)
+{
+    return i < m->n_workers ? ovl_media_turn_lane_poll(m->workers[i], budget, fn, ctx) : 0;
 }
 
 /* ---- commands ------------------------------------------------------------------------------------ */

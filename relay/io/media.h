@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "relay/proto/addr.h"
 #include "relay/proto/base.h"
 
 typedef struct ovl_media ovl_media_t;
@@ -88,6 +89,10 @@ typedef struct ovl_media_stats {
     uint64_t pool_in_use, pool_capacity;
     uint64_t tcp_accepted, tcp_open; /* ICE-TCP connections: handed to the worker ever, open now */
     uint64_t tcp_rx_frames, tcp_tx_frames, tcp_drop_audio, tcp_drop_video; /* of connections open now */
+    uint64_t turn_rx_packets, turn_rx_bytes; /* datagrams from TURN allocations, short-circuited in */
+    uint64_t turn_tx_packets, turn_tx_bytes; /* datagrams to TURN allocations, handed to signaling */
+    uint64_t turn_drops;                     /* TURN datagrams dropped (bad path, too many lent, no buffer) */
+    uint64_t turn_lent;                      /* pool packets lent to signaling for TURN now */
 } ovl_media_stats_t;
 
 /**
@@ -130,6 +135,39 @@ void ovl_media_set_tcp_port(ovl_media_t *m, uint16_t port);
  * OVL_ERR_NOMEM.
  */
 int ovl_media_tcp_hand_off(ovl_media_t *m, int fd, const char *ufrag, size_t len);
+
+/* ---- TURN allocations short-circuited into the workers (signaling thread) ---- */
+
+/*
+ * The built-in TURN server (signaling/turn_glue.c) lives on the signaling thread; its allocations
+ * may only reach the relay's own media addresses (announced address k x worker port). Instead of
+ * sending such a datagram through a UDP socket to the worker (a second kernel round trip, and NAT
+ * hairpinning when the announced address is a public one), the signaling thread hands it to the
+ * worker that owns the port, which takes it as if it had arrived on its socket from the
+ * allocation's relayed address (ICE path "TURN to address k"); what the worker sends to that
+ * relayed address comes back to the signaling thread (ovl_media_turn_poll) for the allocation's
+ * client. Each worker lends signaling packets of its own pool through two lock-free rings (no
+ * lock, no allocation per packet); the worker's eventfd / the ring's eventfd wake the other side.
+ */
+
+/** A datagram a worker sent to TURN relayed address `relayed` from its media address `from`;
+ * data is borrowed for the call. */
+typedef void (*ovl_media_turn_fn)(void *ctx, const ovl_addr_t *relayed, const ovl_addr_t *from, const uint8_t *data,
+                                  size_t len);
+
+/**
+ * A datagram a TURN client sent from its allocation `relayed` to the relay's media address `to`
+ * (copied). 0; OVL_ERR_NOTFOUND (to is no worker's announced address and port), OVL_ERR_ARG (too
+ * long), OVL_ERR_AGAIN (the worker lent no free packet: dropped, as a full network would).
+ */
+int ovl_media_turn_send(ovl_media_t *m, const ovl_addr_t *relayed, const ovl_addr_t *to, const uint8_t *data,
+                        size_t len);
+
+/** Eventfd that becomes readable when worker i has datagrams for TURN allocations. */
+int ovl_media_turn_fd(const ovl_media_t *m, size_t i);
+
+/** Handles up to `budget` of worker i's datagrams for TURN allocations with fn. Returns how many. */
+size_t ovl_media_turn_poll(ovl_media_t *m, size_t i, size_t budget, ovl_media_turn_fn fn, void *ctx);
 
 /* ---- commands (signaling thread); each returns 0 or a negative OVL_ERR_* ---- */
 

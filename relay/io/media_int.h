@@ -38,11 +38,17 @@
 #include "relay/transport/transport_map.h"
 
 /* ICE ufrag: OVL_MEDIA_UFRAG_LEN (ufrag.h) characters naming the worker, then 84 random bits. */
-#define OVL_MEDIA_PWD_LEN      24 /* ICE password: 144 random bits (RFC 8445 §5.3 asks for at least 128) */
-#define OVL_MEDIA_PATH_UDP     1  /* path_id of a worker's UDP socket (ICE-TCP connections get others) */
-#define OVL_MEDIA_TICK         OVL_MS(200)
-#define OVL_MEDIA_PART_BUCKETS 1024
-#define OVL_MEDIA_ROOM_BUCKETS 256
+#define OVL_MEDIA_PWD_LEN  24 /* ICE password: 144 random bits (RFC 8445 §5.3 asks for at least 128) */
+#define OVL_MEDIA_PATH_UDP 1  /* path_id of a worker's UDP socket (ICE-TCP connections get others) */
+/* path_ids of TURN allocations short-circuited into a worker (media_turn.c): OVL_MEDIA_PATH_TURN + k
+ * is "through an allocation, to announced address k"; far above any ICE-TCP path_id. */
+#define OVL_MEDIA_PATH_TURN     ((uint64_t)1 << 62)
+#define OVL_MEDIA_TURN_LENT_MAX 512  /* pool packets a worker lends to signaling for TURN, at most */
+#define OVL_MEDIA_TURN_CREDIT   128  /* empty packets the worker keeps lent for TURN data coming in */
+#define OVL_MEDIA_TURN_RING     1024 /* messages per TURN ring (above LENT_MAX: a push cannot fail) */
+#define OVL_MEDIA_TICK          OVL_MS(200)
+#define OVL_MEDIA_PART_BUCKETS  1024
+#define OVL_MEDIA_ROOM_BUCKETS  256
 
 /* Commands, ovl_worker_msg_t.type (signaling -> worker); id is the participant. */
 enum {
@@ -73,7 +79,8 @@ typedef struct ovl_media_offer_cmd {
 typedef struct ovl_media_shared {
     const ovl_dtls_cert_t *cert; /* borrowed from the plane */
     uint8_t fingerprint_sha256[32];
-    char addrs[OVL_MEDIA_MAX_ADDRS][64]; /* announced addresses */
+    char addrs[OVL_MEDIA_MAX_ADDRS][64];      /* announced addresses */
+    ovl_addr_t addr_bin[OVL_MEDIA_MAX_ADDRS]; /* the same, parsed (port 0) */
     size_t n_addrs;
     bool v6_socket; /* sockets are IPv6 (dual stack): IPv4 peers appear IPv4-mapped */
     ovl_ice_lite_config_t ice;
@@ -134,6 +141,7 @@ typedef struct ovl_media_counters {
     uint64_t rtp_in, rtp_out, rtcp_in, rtcp_out;
     uint64_t failed, commands, events, events_deferred;
     uint64_t tcp_accepted; /* ICE-TCP connections handed to this worker */
+    uint64_t turn_rx_packets, turn_rx_bytes, turn_tx_packets, turn_tx_bytes, turn_drops; /* media_turn.c */
 } ovl_media_counters_t;
 
 #define OVL_MEDIA_STATS_WORDS (sizeof(ovl_media_stats_t) / sizeof(uint64_t))
@@ -163,6 +171,12 @@ struct ovl_media_worker {
     ovl_media_tcp_t *tcp_conns[OVL_MEDIA_TCP_BUCKETS]; /* by path_id */
     uint64_t next_path;                                /* path_id of the next ICE-TCP connection */
     _Atomic uint64_t snapshot[OVL_MEDIA_STATS_WORDS];  /* ovl_media_stats_t, word by word */
+    /* TURN short-circuit (media_turn.c): two rings, each with one producer and one consumer. */
+    ovl_spsc_t *turn_down; /* owned: signaling -> worker (data from allocations, packets given back) */
+    ovl_spsc_t *turn_up;   /* owned: worker -> signaling (data to allocations, empty packets) */
+    size_t turn_lent;      /* worker thread: packets of its pool that signaling holds or that are in the rings */
+    ovl_pkt_t *turn_stash[OVL_MEDIA_TURN_LENT_MAX]; /* signaling thread: empty packets lent to it */
+    size_t turn_stash_n;                            /* signaling thread */
 };
 
 /* ---- media_worker.c ---- */
@@ -189,6 +203,25 @@ void ovl_media_tcp_adopt(ovl_media_worker_t *mw, int fd);
 /** Adds the ICE-TCP counters to *s (worker thread). */
 void ovl_media_tcp_counters(const ovl_media_worker_t *mw, ovl_media_stats_t *s);
 int ovl_media_tcp_send(ovl_media_worker_t *mw, ovl_pkt_t *pkt, uint64_t path_id, ovl_tcp_prio_t prio);
+
+/* ---- media_turn.c ---- */
+/** Creates the worker's two TURN rings (before start). 0 or a negative OVL_ERR_*. */
+int ovl_media_turn_new(ovl_media_worker_t *mw);
+/** Frees the rings (after the thread ended); lent packets go with the pool. */
+void ovl_media_turn_free(ovl_media_worker_t *mw);
+/** Worker thread start: watches the down ring in the loop and lends the first empty packets. */
+int ovl_media_turn_start(ovl_media_worker_t *mw);
+/** Worker thread: pkt (a reference is taken, or a copy made) to the allocation `to->addr` on TURN
+ * path `to->path_id`. 0, or a negative OVL_ERR_* (counted by the caller). */
+int ovl_media_turn_queue(ovl_media_worker_t *mw, ovl_pkt_t *pkt, const ovl_ice_path_t *to);
+/** Adds the TURN counters to *s (worker thread). */
+void ovl_media_turn_counters(const ovl_media_worker_t *mw, ovl_media_stats_t *s);
+/** Signaling thread: data[0..len) from allocation `relayed` to announced address k of this worker
+ * (copied into a lent packet). 0, OVL_ERR_ARG (too long), OVL_ERR_AGAIN (no lent packet: dropped). */
+int ovl_media_turn_lane_send(ovl_media_worker_t *mw, size_t k, const ovl_addr_t *relayed, const uint8_t *data,
+                             size_t len);
+/** Signaling thread: handles up to `budget` datagrams the worker sent towards allocations. */
+size_t ovl_media_turn_lane_poll(ovl_media_worker_t *mw, size_t budget, ovl_media_turn_fn fn, void *ctx);
 
 /* ---- media_part.c ---- */
 ovl_media_part_t *ovl_media_part_find(const ovl_media_worker_t *mw, uint64_t id);

@@ -80,6 +80,13 @@ static const metric_t metrics[] = {
       "Audio-class frames a full ICE-TCP queue dropped (open connections)."),
     M("tcp_dropped_video_frames", "gauge", tcp_drop_video,
       "Video frames a slow ICE-TCP reader dropped (open connections)."),
+    M("turn_received_packets_total", "counter", turn_rx_packets,
+      "Datagrams from TURN allocations handed straight to the worker (no UDP hop)."),
+    M("turn_received_bytes_total", "counter", turn_rx_bytes, "Bytes of datagrams from TURN allocations."),
+    M("turn_sent_packets_total", "counter", turn_tx_packets, "Datagrams to TURN allocations handed to signaling."),
+    M("turn_sent_bytes_total", "counter", turn_tx_bytes, "Bytes of datagrams to TURN allocations."),
+    M("turn_dropped_total", "counter", turn_drops, "Datagrams to TURN allocations dropped on the worker."),
+    M("turn_lent_packets", "gauge", turn_lent, "Pool packets lent to the signaling thread for TURN."),
 };
 
 static uint64_t field(const ovl_media_stats_t *s, size_t off)

@@ -107,12 +107,18 @@ static void mark_dirty(ovl_media_part_t *p)
 
 /* ---- datagrams out -------------------------------------------------------------------------------- */
 
-/* Queues pkt (a reference is taken) on its path: the worker's UDP socket, or an ICE-TCP connection
- * (media_tcp.c) in class `prio` (video RTP behind everything else). */
+/* Queues pkt (a reference is taken) on its path: the worker's UDP socket, an ICE-TCP connection
+ * (media_tcp.c) in class `prio` (video RTP behind everything else), or a TURN allocation
+ * (media_turn.c; the bytes then belong to signaling: callers only drop their reference after). */
 static void queue_pkt(ovl_media_worker_t *mw, ovl_pkt_t *pkt, const ovl_ice_path_t *to, ovl_tcp_prio_t prio)
 {
     struct sockaddr_storage ss;
     socklen_t sl;
+    if (to->path_id >= OVL_MEDIA_PATH_TURN) { /* a TURN allocation short-circuited in (media_turn.c) */
+        if (ovl_media_turn_queue(mw, pkt, to) != 0)
+            mw->c.drop_send++;
+        return;
+    }
     if (to->path_id != OVL_MEDIA_PATH_UDP) {
         if (ovl_media_tcp_send(mw, pkt, to->path_id, prio) != 0)
             mw->c.drop_send++;

@@ -170,6 +170,7 @@ static void publish(ovl_media_worker_t *mw)
     s.commands = mw->c.commands, s.events = mw->c.events, s.events_deferred = mw->c.events_deferred;
     s.pool_in_use = ps.in_use, s.pool_capacity = ps.capacity;
     ovl_media_tcp_counters(mw, &s);
+    ovl_media_turn_counters(mw, &s);
     memcpy(words, &s, sizeof(words));
     for (size_t i = 0; i < OVL_MEDIA_STATS_WORDS; i++)
         atomic_store_explicit(&mw->snapshot[i], words[i], memory_order_relaxed);
@@ -228,7 +229,9 @@ static int on_start(ovl_worker_t *w, void *ctx)
     mw->next_clock = mw->now + CLOCK_EVERY;
     publish(mw);
     int ret = ovl_loop_add_hook(ovl_worker_loop(w), on_turn_end, mw);
-    return ret != 0 ? ret : ovl_media_tcp_start(mw);
+    if (ret == 0)
+        ret = ovl_media_tcp_start(mw);
+    return ret != 0 ? ret : ovl_media_turn_start(mw);
 }
 
 static void on_stop(ovl_worker_t *w, void *ctx)
@@ -296,7 +299,7 @@ int ovl_media_worker_new(ovl_media_worker_t **out, const ovl_media_shared_t *sha
         .ctx = mw,
     };
     if ((ret = ovl_transport_map_new(max_transports, NULL, &mw->map)) != 0 ||
-        (ret = ovl_worker_new(&mw->w, wcfg, &hooks)) != 0) {
+        (ret = ovl_worker_new(&mw->w, wcfg, &hooks)) != 0 || (ret = ovl_media_turn_new(mw)) != 0) {
         ovl_media_worker_free(mw);
         return ret;
     }
@@ -312,6 +315,7 @@ void ovl_media_worker_free(ovl_media_worker_t *mw)
         return;
     /* Stops and joins the thread first; on_stop freed the rooms (a worker never started has none). */
     ovl_worker_free(mw->w);
+    ovl_media_turn_free(mw);
     while (mw->backlog) {
         ovl_media_backlog_t *b = mw->backlog;
         mw->backlog = b->next;

@@ -177,9 +177,12 @@ typedef struct ovl_turn_config {
 } ovl_turn_config_t;
 
 typedef struct ovl_turn_stats {
-    size_t sessions, allocations;    /* now */
-    uint64_t requests, responses_ok; /* requests handled, success responses sent */
-    uint64_t err_401, err_438, err_403, err_4xx_other, err_486, err_508;
+    size_t sessions, allocations;        /* now */
+    uint64_t allocations_total;          /* allocations made, ever */
+    uint64_t permissions, channel_binds; /* successful CreatePermission and ChannelBind requests */
+    uint64_t requests, responses_ok;     /* requests handled, success responses sent */
+    /* error responses by code (RFC 8656 §18, RFC 8489 §14.8); 4xx_other: 440 and 443 */
+    uint64_t err_400, err_401, err_403, err_420, err_437, err_438, err_441, err_442, err_486, err_508, err_4xx_other;
     uint64_t indications_in, channel_data_in;    /* from clients */
     uint64_t to_peer_packets, to_peer_bytes;     /* relayed towards peers */
     uint64_t from_peer_packets, from_peer_bytes; /* relayed towards clients */

@@ -206,6 +206,7 @@ static void allocate(ovl_turn_session_t *s, const ovl_stun_msg_t *m, const ovl_t
         srv->allocs->aprev = s;
     srv->allocs = s;
     srv->st.allocations++;
+    srv->st.allocations_total++;
     ovl_turn_sweep_arm(srv, now);
     allocate_ok(s, m, key, now);
     if (srv->cb.on_allocation != NULL) {
@@ -309,6 +310,7 @@ static void create_permission(ovl_turn_session_t *s, const ovl_stun_msg_t *m, co
     }
     for (size_t i = 0; i < a->n_peers; i++)
         (void)install_perm(al, &a->peers[i], now); /* room was checked above */
+    srv->st.permissions++;
     reply_ok(s, m, key);
 }
 
@@ -360,6 +362,7 @@ static void channel_bind(ovl_turn_session_t *s, const ovl_stun_msg_t *m, const o
     }
     by_number->expires = now + OVL_TURN_CHANNEL_LIFE;
     (void)install_perm(al, peer, now);
+    srv->st.channel_binds++;
     reply_ok(s, m, key);
 }
 
@@ -368,7 +371,7 @@ static void unknown_attributes(ovl_turn_session_t *s, const ovl_stun_msg_t *m, c
                                const uint8_t *key)
 {
     ovl_turn_reply_t r;
-    s->srv->st.err_4xx_other++;
+    s->srv->st.err_420++;
     ovl_turn_reply_start(s, &r, OVL_STUN_ERROR, m->method, m->txid);
     ovl_stun_add_error_code(&r.b, OVL_TURN_ERR_UNKNOWN_ATTRIBUTE, "Unknown Attribute");
     ovl_stun_add_unknown_attributes(&r.b, a->unknown, a->n_unknown);

@@ -205,14 +205,29 @@ void ovl_turn_reply_send(ovl_turn_session_t *s, ovl_turn_reply_t *r, const uint8
 static void count_error(ovl_turn_stats_t *st, uint16_t code)
 {
     switch (code) {
+    case OVL_TURN_ERR_BAD_REQUEST:
+        st->err_400++;
+        break;
     case OVL_TURN_ERR_UNAUTHENTICATED:
         st->err_401++;
+        break;
+    case OVL_TURN_ERR_FORBIDDEN:
+        st->err_403++;
+        break;
+    case OVL_TURN_ERR_UNKNOWN_ATTRIBUTE:
+        st->err_420++;
+        break;
+    case OVL_TURN_ERR_ALLOCATION_MISMATCH:
+        st->err_437++;
         break;
     case OVL_TURN_ERR_STALE_NONCE:
         st->err_438++;
         break;
-    case OVL_TURN_ERR_FORBIDDEN:
-        st->err_403++;
+    case OVL_TURN_ERR_WRONG_CREDENTIALS:
+        st->err_441++;
+        break;
+    case OVL_TURN_ERR_UNSUPPORTED_TRANSPORT:
+        st->err_442++;
         break;
     case OVL_TURN_ERR_QUOTA_REACHED:
         st->err_486++;

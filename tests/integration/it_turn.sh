@@ -4,6 +4,8 @@
 # username "expiry:who", password base64(HMAC-SHA1(secret, username))); a permission towards an
 # address that is not the relay's is refused with 403 (RFC 8656 §10.2: no open relay), one towards
 # the relay's media address (public_ip + worker UDP port) is granted; HTTPS still works on the port.
+# A Send indication to the relay's media address goes straight into the worker that owns the port
+# (no UDP socket: the worker's UDP counters stay at 0), and /metrics counts all of it.
 # Usage: it_turn.sh path/to/overleg
 set -eu
 BIN=$1
@@ -106,6 +108,35 @@ assert t == 0x0118 and code(a) == 403, ('a permission to a non-relay address: 40
 s.sendall(msg(0x0008, [attr(0x0012, xor_addr('127.0.0.1', udp))] + auth, key))
 t, a = read(s)
 assert t == 0x0108, ('a permission to the relay media address is granted', hex(t), code(a))
+
+# RFC 8656 §11.2: a Send indication (no answer); the worker takes it from the relayed address.
+s.sendall(msg(0x0016, [attr(0x0012, xor_addr('127.0.0.1', udp)), attr(0x0013, b'\x80' * 100)]))
+
+def metrics():
+    import urllib.request
+    ctx2 = ssl.create_default_context()
+    ctx2.check_hostname = False
+    ctx2.verify_mode = ssl.CERT_NONE
+    text = urllib.request.urlopen('https://127.0.0.1:%d/metrics' % port, context=ctx2, timeout=10).read().decode()
+    return {l.rsplit(' ', 1)[0]: float(l.rsplit(' ', 1)[1]) for l in text.splitlines() if l and l[0] != '#'}
+
+want = {
+    'overleg_turn_allocations': 1, 'overleg_turn_allocations_total': 1, 'overleg_turn_sessions': 1,
+    'overleg_turn_refused_total{code="401"}': 1, 'overleg_turn_refused_total{code="403"}': 1,
+    'overleg_turn_permissions_total': 1,
+    'overleg_turn_relayed_packets_total{direction="to_relay"}': 1,
+    'overleg_turn_relayed_bytes_total{direction="to_relay"}': 100,
+    'overleg_media_turn_received_packets_total{worker="0"}': 1,
+    'overleg_media_turn_received_bytes_total{worker="0"}': 100,
+    'overleg_media_udp_received_packets_total{worker="0"}': 0,
+}
+for _ in range(50):  # the worker publishes its counters every 200 ms
+    m = metrics()
+    if all(m.get(k) == v for k, v in want.items()):
+        break
+    time.sleep(0.1)
+bad = {k: (m.get(k), v) for k, v in want.items() if m.get(k) != v}
+assert not bad, ('/metrics (got, want)', bad)
 print('turn ok')
 PY
 kill -TERM "$PID"

@@ -41,10 +41,14 @@ typedef struct mw_client {
     ovl_dtls_cert_t *cert;
     ovl_transport_t *t;
     char ufrag[16], pwd[32];
-    bool silent;      /* stops reading its socket and running its timers (a killed browser) */
-    bool auto_answer; /* answers relay offers at once */
-    bool tcp;         /* speaks RFC 4571 ICE-TCP to the relay's passive candidate (mw_init_tcp) */
-    uint8_t rx[8192]; /* tcp: bytes received, not yet a whole frame */
+    bool silent;           /* stops reading its socket and running its timers (a killed browser) */
+    bool auto_answer;      /* answers relay offers at once */
+    bool tcp;              /* speaks RFC 4571 ICE-TCP to the relay's passive candidate (mw_init_tcp) */
+    bool turn;             /* reaches the relay through a TURN allocation short-circuited into the plane */
+    ovl_addr_t relayed;    /* turn: the allocation's relayed address */
+    ovl_media_t *m;        /* turn: the plane its datagrams go to (ovl_media_turn_send) */
+    unsigned turn_refused; /* turn: datagrams ovl_media_turn_send refused */
+    uint8_t rx[8192];      /* tcp: bytes received, not yet a whole frame */
     size_t rx_len;
     char *answer; /* the relay's answer */
     char *offers[MW_MAX_OFFERS];
@@ -72,7 +76,11 @@ typedef struct mw {
 
 /* ---- the plane -------------------------------------------------------------------------------------- */
 
-static inline void mw_init_ports(mw_t *w, unsigned workers, ovl_time_t consent, bool tcp);
+static inline void mw_init_public(mw_t *w, unsigned workers, ovl_time_t consent, bool tcp, const char *public_ips);
+static inline void mw_init_ports(mw_t *w, unsigned workers, ovl_time_t consent, bool tcp)
+{
+    mw_init_public(w, workers, consent, tcp, "127.0.0.1");
+}
 static inline void mw_init(mw_t *w, unsigned workers, ovl_time_t consent)
 {
     mw_init_ports(w, workers, consent, false);
@@ -85,7 +93,8 @@ static inline void mw_tcp_ready(void *ctx, int fd, const ovl_stun_text_t *ufrag)
     assert_int_equal(ovl_media_tcp_hand_off(w->m, fd, ufrag->s, ufrag->len), 0);
 }
 
-static inline void mw_init_ports(mw_t *w, unsigned workers, ovl_time_t consent, bool tcp)
+/* The plane on 127.0.0.1 announcing public_ips (which need not be reachable: TURN clients). */
+static inline void mw_init_public(mw_t *w, unsigned workers, ovl_time_t consent, bool tcp, const char *public_ips)
 {
     char err[256];
     memset(w, 0, sizeof(*w));
@@ -94,7 +103,7 @@ static inline void mw_init_ports(mw_t *w, unsigned workers, ovl_time_t consent, 
         .workers = workers,
         .port_base = 0,
         .bind = "127.0.0.1",
-        .public_ips = "127.0.0.1",
+        .public_ips = public_ips,
         .consent_timeout = consent,
         .pool_packets = 1024,
         .queue_capacity = 64,
@@ -154,6 +163,11 @@ static inline void mw_on_send(void *user, uint64_t path_id, const ovl_addr_t *to
     struct sockaddr_storage ss;
     size_t sl;
     (void)path_id;
+    if (c->turn) { /* what the TURN server does with a datagram from the allocation to a relay address */
+        if (ovl_media_turn_send(c->m, &c->relayed, to, data, len) != 0)
+            c->turn_refused++;
+        return;
+    }
     if (c->tcp) { /* RFC 4571 §2: 2-byte length, then the packet; loopback takes it whole */
         uint8_t frame[2 + 2048];
         if (len > 2048)
@@ -413,6 +427,23 @@ static inline void mw_tcp_receive(mw_client_t *c, ovl_time_t now)
     }
 }
 
+/* What the TURN server does with a worker's datagram to a relayed address: to that client. */
+static inline void mw_turn_deliver(void *ctx, const ovl_addr_t *relayed, const ovl_addr_t *from, const uint8_t *data,
+                                   size_t len)
+{
+    mw_t *w = ctx;
+    for (size_t i = 0; i < w->n; i++) {
+        mw_client_t *c = w->c[i];
+        if (c->turn && c->t && !c->silent && ovl_addr_equal(&c->relayed, relayed)) {
+            uint8_t buf[2048];
+            assert_true(len <= sizeof(buf));
+            memcpy(buf, data, len);
+            ovl_transport_on_datagram(c->t, MW_PATH, from, buf, len, ovl_clock_now());
+            return;
+        }
+    }
+}
+
 /* Runs everything for `ms` milliseconds: clients' sockets and timers, the workers' events. */
 static inline void mw_pump(mw_t *w, int ms)
 {
@@ -421,8 +452,10 @@ static inline void mw_pump(mw_t *w, int ms)
     for (;;) {
         struct pollfd pfd[MW_MAX_CLIENTS + 18];
         size_t n = 0;
-        for (size_t i = 0; i < nw && i < 16; i++)
+        for (size_t i = 0; i < nw && i < 8; i++) {
             pfd[n++] = (struct pollfd){.fd = ovl_media_events_fd(w->m, i), .events = POLLIN};
+            pfd[n++] = (struct pollfd){.fd = ovl_media_turn_fd(w->m, i), .events = POLLIN};
+        }
         for (size_t i = 0; i < w->n; i++)
             pfd[n++] = (struct pollfd){.fd = w->c[i]->silent ? -1 : w->c[i]->fd, .events = POLLIN};
         if (w->acc) {
@@ -434,8 +467,10 @@ static inline void mw_pump(mw_t *w, int ms)
             break;
         int wait = (int)((end - now) / 1000);
         poll(pfd, n, wait > 10 ? 10 : wait);
-        for (size_t i = 0; i < nw; i++)
+        for (size_t i = 0; i < nw; i++) {
             ovl_media_poll(w->m, i, 64, mw_on_event, w);
+            ovl_media_turn_poll(w->m, i, 256, mw_turn_deliver, w);
+        }
         now = ovl_clock_now();
         if (w->acc) { /* signaling's part: accept, wait for the first frame, hand off */
             int fd;
@@ -451,8 +486,9 @@ static inline void mw_pump(mw_t *w, int ms)
                     ;
                 continue;
             }
-            if (c->tcp) {
-                mw_tcp_receive(c, now);
+            if (c->tcp || c->turn) {
+                if (c->tcp)
+                    mw_tcp_receive(c, now);
                 if (ovl_transport_next_timeout(c->t) <= now)
                     ovl_transport_on_timeout(c->t, now);
                 continue;
@@ -531,6 +567,23 @@ static inline mw_client_t *mw_connect_via(mw_t *w, const char *meeting, uint64_t
 static inline mw_client_t *mw_connect(mw_t *w, const char *meeting, uint64_t id)
 {
     return mw_connect_via(w, meeting, id, false);
+}
+
+/* Joins, offers and connects through a TURN allocation with relayed address `relayed` (numeric IP,
+ * port): every datagram goes through ovl_media_turn_send / ovl_media_turn_poll, none through a socket. */
+static inline mw_client_t *mw_connect_turn(mw_t *w, const char *meeting, uint64_t id, const char *ip, uint16_t port)
+{
+    mw_client_t *c = mw_join(w, meeting, id);
+    c->turn = true;
+    c->m = w->m;
+    assert_int_equal(ovl_addr_parse(&c->relayed, ip, port), 0);
+    char *offer = mw_client_offer(c);
+    assert_int_equal(ovl_media_offer(w->m, id, offer), 0);
+    free(offer);
+    if (!mw_wait(w, mw_cond_connected, c, 15000))
+        fail_msg("TURN client %llu did not connect (answer %s)", (unsigned long long)id,
+                 c->answer ? "came" : "missing");
+    return c;
 }
 
 /* An audio RTP packet as the captured offer's sender would send it (RFC 3550 §5.1; PT 111 opus) with

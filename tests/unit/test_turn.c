@@ -403,9 +403,14 @@ static void test_turn_allocate_flow(void **state)
     ovl_turn_stats_t st;
     ovl_turn_server_stats(w.srv, &st);
     assert_int_equal(st.allocations, 1);
+    assert_int_equal(st.allocations_total, 1); /* the retransmitted Allocate made none */
     assert_int_equal(st.err_401, 1);
+    assert_int_equal(st.err_437, 1);
     ovl_turn_session_close(c.s);
     assert_int_equal(w.deleted, 1);
+    ovl_turn_server_stats(w.srv, &st);
+    assert_int_equal(st.allocations, 0);
+    assert_int_equal(st.allocations_total, 1);
     world_close(&w);
 }
 
@@ -547,6 +552,11 @@ static void test_turn_create_permission(void **state)
     ovl_turn_stats_t st;
     ovl_turn_server_stats(w.srv, &st);
     assert_int_equal(st.err_403, 2);
+    assert_int_equal(st.err_437, 1);
+    assert_int_equal(st.err_400, 1);
+    assert_int_equal(st.err_508, 1);
+    assert_int_equal(st.err_4xx_other, 1); /* 443 */
+    assert_int_equal(st.permissions, 2);   /* granted requests only */
     ovl_turn_session_close(c.s);
     world_close(&w);
 }
@@ -580,6 +590,11 @@ static void test_turn_channel_bind(void **state)
     ovl_time_t later = expired + OVL_SEC(600) + OVL_SEC(300) + OVL_SEC(1);
     assert_int_equal(send_req(&c, &refresh, later - OVL_SEC(10), NULL), 0);
     assert_int_equal(channel_bind(&c, 0x4000, &w.b, later), 0); /* guard over: free for another peer */
+    ovl_turn_stats_t st;
+    ovl_turn_server_stats(w.srv, &st);
+    assert_int_equal(st.channel_binds, 5); /* granted binds and refreshes */
+    assert_int_equal(st.err_403, 2);
+    assert_int_equal(st.err_400, 7);
     ovl_turn_session_close(c.s);
     world_close(&w);
 }
@@ -886,6 +901,15 @@ static void test_turn_refusals(void **state)
     assert_int_equal(ovl_stun_build_finish(&b, c.key, 16), 0);
     assert_int_equal(ovl_turn_session_feed(c.s, buf, wb.len, T0), 0);
     assert_int_equal(last_response(&c, &m, true), 400);
+    ovl_turn_stats_t st; /* each refusal counted under its own code */
+    ovl_turn_server_stats(w.srv, &st);
+    assert_int_equal(st.err_401, 1);
+    assert_int_equal(st.err_442, 1);
+    assert_int_equal(st.err_400, 3);
+    assert_int_equal(st.err_4xx_other, 1); /* 440 */
+    assert_int_equal(st.err_508, 1);
+    assert_int_equal(st.err_420, 1);
+    assert_int_equal(st.err_441, 1);
     ovl_turn_session_close(c.s);
     world_close(&w);
 }
