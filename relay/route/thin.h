@@ -156,22 +156,22 @@ typedef struct ovl_thin_pkt {
 
 typedef struct ovl_thin_verdict {
     bool forward;
-    bool new_frame;          /* the packet started a frame (as first seen) */
-    bool want_keyframe;      /* ask the publisher for a key frame now (already rate-limited) */
-    ovl_thin_reason_t why;   /* when !forward */
-    bool frame_dropped;      /* a new frame was dropped (count it under `why`) */
+    bool new_frame;        /* the packet started a frame (as first seen) */
+    bool want_keyframe;    /* ask the publisher for a key frame now (already rate-limited) */
+    ovl_thin_reason_t why; /* when !forward */
+    bool frame_dropped;    /* a new frame was dropped (count it under `why`) */
 } ovl_thin_verdict_t;
 
 typedef struct ovl_thin_gate {
     bool have_frame;
     uint32_t frame_ts; /* the newest frame seen, and its decision */
     bool frame_fwd;
-    ovl_thin_reason_t frame_why; /* why it was dropped */
-    ovl_thin_level_t level;      /* level applied to the newest frame */
-    bool need_key;          /* a reference frame was dropped: only a key frame may pass */
-    bool need_sync;         /* TID > 0 frames were dropped: they resume at a layer sync */
-    int64_t drop_hi;        /* highest publisher number dropped from the newest frames */
-    ovl_time_t next_kf;     /* want_keyframe not before this */
+    ovl_thin_reason_t frame_why;        /* why it was dropped */
+    ovl_thin_level_t level;             /* level applied to the newest frame */
+    bool need_key;                      /* a reference frame was dropped: only a key frame may pass */
+    bool need_sync;                     /* TID > 0 frames were dropped: they resume at a layer sync */
+    int64_t drop_hi;                    /* highest publisher number dropped from the newest frames */
+    ovl_time_t next_kf;                 /* want_keyframe not before this */
     uint64_t dropped[OVL_THIN_REASONS]; /* frames */
 } ovl_thin_gate_t;
 
