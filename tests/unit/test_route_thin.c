@@ -116,8 +116,8 @@ static void test_receive_video_off_on(void **state)
     ovl_route_participant_receive_video(t.b->p, false, t.w.now);
     send_frames(&t, 20);
     assert_int_equal(count_rtp(t.b, cam), cam_before); /* no camera video at all */
-    assert_int_equal(count_rtp(t.b, aud), 20);        /* audio untouched */
-    assert_int_equal(feed_pli(&t.w, t.b, cam), 0);    /* a paused receiver's PLI is absorbed */
+    assert_int_equal(count_rtp(t.b, aud), 20);         /* audio untouched */
+    assert_int_equal(feed_pli(&t.w, t.b, cam), 0);     /* a paused receiver's PLI is absorbed */
     advance(&t.w, OVL_SEC(2));
     assert_int_equal(count_rtcp(t.a, OVL_RTCP_PLI), pli);
     ovl_route_stats_t st;

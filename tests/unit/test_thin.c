@@ -20,8 +20,8 @@
 typedef struct sim {
     ovl_thin_gate_t g;
     ovl_thin_seq_t m;
-    int64_t ext;  /* next publisher number */
-    uint32_t ts;  /* next frame's timestamp */
+    int64_t ext; /* next publisher number */
+    uint32_t ts; /* next frame's timestamp */
     ovl_time_t now;
     bool started;
     uint16_t last_out;
@@ -120,7 +120,7 @@ static void test_gate_slides_keyframes_only(void **state)
     assert_int_equal(s.gaps, 0);
     assert_int_equal(s.g.dropped[OVL_THIN_R_SLIDES], 3);    /* the first delta after each key frame ... */
     assert_int_equal(s.g.dropped[OVL_THIN_R_KEYFRAME], 57); /* ... then every delta until the next one */
-    assert_int_equal(s.kf_requests, 0); /* each key frame came within SLIDE_EVERY of the last */
+    assert_int_equal(s.kf_requests, 0);                     /* each key frame came within SLIDE_EVERY of the last */
     /* 3 s without a key frame: one request, then none for another 3 s. */
     for (int i = 0; i < 100; i++)
         sim_frame(&s, OVL_THIN_SLIDES, false, false, 0, false);
@@ -215,7 +215,7 @@ static void test_seq_nack_and_late_packets(void **state)
     (void)state;
     sim_t s;
     sim_init(&s);
-    sim_frame(&s, OVL_THIN_ALL, true, false, 0, false); /* ext 1000..1002 */
+    sim_frame(&s, OVL_THIN_ALL, true, false, 0, false);     /* ext 1000..1002 */
     sim_frame(&s, OVL_THIN_SLIDES, false, false, 0, false); /* 1003..1005 dropped */
     sim_frame(&s, OVL_THIN_SLIDES, true, false, 0, false);  /* 1006..1008 */
     sim_frame(&s, OVL_THIN_SLIDES, false, false, 0, false); /* 1009..1011 dropped */
