@@ -398,6 +398,7 @@ void ovl_media_part_offer(ovl_media_part_t *p, const ovl_media_offer_cmd_t *cmd)
         .session_version = p->sdp_version,
         .candidates = mw->cands,
         .n_candidates = mw->n_cands,
+        .opus_dtx = true, /* usedtx=1 (RFC 7587 §6.1): silence costs next to nothing on a thin path */
     };
     memcpy(local.fingerprint_sha256, mw->shared->fingerprint_sha256, 32);
     if ((ret = ovl_route_participant_offer(p->rp, cmd->sdp, cmd->len, &local, mw->now)) != 0) {

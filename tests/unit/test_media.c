@@ -78,6 +78,8 @@ static void test_answer_is_ice_lite_and_connects(void **state)
     assert_non_null(strstr(a->answer, cand));
     /* The relay receives the client's sending sections (answered recvonly). */
     assert_non_null(strstr(a->answer, "a=recvonly\r\n"));
+    /* RFC 7587 §6.1: Opus with in-band FEC and DTX, so silence is nearly free on a thin path. */
+    assert_non_null(strstr(a->answer, " minptime=10;useinbandfec=1;usedtx=1\r\n"));
     assert_int_equal(ovl_transport_profile(a->t), OVL_SRTP_AEAD_AES_128_GCM); /* GCM preferred */
     mw_pump(&w, 500);                                                         /* a stats tick */
     ovl_media_stats_t st, sum = {0};
