@@ -178,6 +178,7 @@ void ovl_route_consumer_restart(ovl_route_consumer_t *c, ovl_time_t now)
         return;
     bool by_receiver;
     c->resync = true;
+    ovl_thin_gate_restart(&c->gate);
     if (c->video) {
         c->waiting_kf = true;
         c->wait_since = now;

@@ -141,6 +141,13 @@ void ovl_thin_gate_init(ovl_thin_gate_t *g)
     memset(g, 0, sizeof(*g));
 }
 
+void ovl_thin_gate_restart(ovl_thin_gate_t *g)
+{
+    g->have_frame = false;
+    g->need_sync = false;
+    g->drop_hi = 0;
+}
+
 static bool ask(ovl_thin_gate_t *g, ovl_time_t every, ovl_time_t now)
 {
     if (now < g->next_kf)

@@ -179,6 +179,12 @@ typedef struct ovl_thin_gate {
 void ovl_thin_gate_init(ovl_thin_gate_t *g);
 
 /**
+ * The stream starts over (the consumer re-bases, e.g. the publisher changed SSRC and its
+ * timestamps jump anywhere): forgets the newest frame so the next packet starts one. Counters stay.
+ */
+void ovl_thin_gate_restart(ovl_thin_gate_t *g);
+
+/**
  * One video packet for this consumer at `level` (by_receiver: PAUSED because the receiver asked,
  * for the reason). Decides per frame (a new RTP timestamp starts one), keeps `m` in step: a
  * forwarded packet after dropped frames starts a new segment, so the receiver sees no gap.

@@ -263,6 +263,27 @@ static void test_seq_lost_frame_start_keeps_gap(void **state)
     assert_int_equal(ext, 1007);
 }
 
+/* The consumer re-bases (the publisher's new SSRC starts its timestamps anywhere): after
+ * ovl_thin_gate_restart a key frame with an "older" timestamp is a new frame, not a late packet. */
+static void test_gate_restart(void **state)
+{
+    (void)state;
+    sim_t s;
+    sim_init(&s);
+    sim_frame(&s, OVL_THIN_ALL, true, false, 0, false);
+    assert_false(sim_frame(&s, OVL_THIN_SLIDES, false, false, 0, false)); /* a gap is open */
+    s.ts = 5;
+    ovl_thin_verdict_t v;
+    ovl_thin_pkt_t key = {.ext_seq = s.ext + 70000, .ts = s.ts, .frame_start = true, .keyframe = true};
+    ovl_thin_gate_packet(&s.g, &s.m, OVL_THIN_ALL, false, &key, s.now, &v);
+    assert_false(v.forward); /* without a restart: taken for a late packet of a dropped stretch */
+    ovl_thin_gate_restart(&s.g);
+    key.ext_seq++;
+    ovl_thin_gate_packet(&s.g, &s.m, OVL_THIN_ALL, false, &key, s.now, &v);
+    assert_true(v.forward);
+    assert_true(v.new_frame);
+}
+
 /* The controller (hysteresis): up at once, down one step per OVL_THIN_CALM of quiet. */
 static void test_ctl_hysteresis(void **state)
 {
@@ -322,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_gate_receiver_reason),
         cmocka_unit_test(test_seq_nack_and_late_packets),
         cmocka_unit_test(test_seq_lost_frame_start_keeps_gap),
+        cmocka_unit_test(test_gate_restart),
         cmocka_unit_test(test_ctl_hysteresis),
         cmocka_unit_test(test_ctl_tcp),
     };
