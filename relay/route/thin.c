@@ -209,8 +209,9 @@ void ovl_thin_gate_packet(ovl_thin_gate_t *g, ovl_thin_seq_t *m, ovl_thin_level_
         v->frame_dropped = !g->frame_fwd;
         g->frame_why = v->why;
     } else if (pkt->ts != g->frame_ts) {
-        /* A late packet of an older frame: it goes only where its frame went (a mapped number). */
-        v->forward = ovl_thin_seq_out(m, pkt->ext_seq, &unused);
+        /* A late packet of an older frame: it goes only where its frame went (a mapped number), and
+         * nothing goes to a paused receiver. */
+        v->forward = level < OVL_THIN_PAUSED && ovl_thin_seq_out(m, pkt->ext_seq, &unused);
         if (!v->forward)
             v->why = OVL_THIN_R_KEYFRAME;
         return;

@@ -242,6 +242,9 @@ static void test_seq_nack_and_late_packets(void **state)
     late = (ovl_thin_pkt_t){.ext_seq = 1010, .ts = 90000 + 3 * 3000};
     ovl_thin_gate_packet(&s.g, &s.m, OVL_THIN_SLIDES, false, &late, s.now, &v);
     assert_false(v.forward);
+    late = (ovl_thin_pkt_t){.ext_seq = 1001, .ts = 90000}; /* paused: not even a late copy */
+    ovl_thin_gate_packet(&s.g, &s.m, OVL_THIN_PAUSED, true, &late, s.now, &v);
+    assert_false(v.forward);
 }
 
 /* The first packet of the next forwarded frame was lost upstream: the numbering after the drop
