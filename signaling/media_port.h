@@ -38,6 +38,11 @@ typedef struct ovl_media_port {
     void (*participant_left)(void *ctx, uint64_t participant);
     /** The meeting ended (host, revocation, shutdown): everything in it goes. */
     void (*meeting_ended)(void *ctx, const char *meeting_id);
+    /**
+     * The participant's `receive` wish: video 0 stops the camera video forwarded to it (screen
+     * shares and audio go on), 1 resumes it at a key frame. May be NULL (the wish is then ignored).
+     */
+    int (*receive)(void *ctx, uint64_t participant, int video);
 } ovl_media_port_t;
 
 typedef enum {

@@ -14,7 +14,7 @@ static const char *const msg_names[OVL_MSG_COUNT] = {
     [OVL_MSG_LEAVE] = "leave",   [OVL_MSG_PING] = "ping",
     [OVL_MSG_ADMIT] = "admit",   [OVL_MSG_DENY] = "deny",
     [OVL_MSG_REMOVE] = "remove", [OVL_MSG_LOCK] = "lock",
-    [OVL_MSG_END] = "end",
+    [OVL_MSG_END] = "end",       [OVL_MSG_RECEIVE] = "receive",
 };
 
 static const char *const out_names[OVL_OUT_COUNT] = {
@@ -123,6 +123,7 @@ static const field_spec_t fields[] = {
     S(OVL_MSG_DENY, "participant", 1, OVL_PROTO_PARTICIPANT_MAX, participant),
     S(OVL_MSG_REMOVE, "participant", 1, OVL_PROTO_PARTICIPANT_MAX, participant),
     {OVL_MSG_LOCK, "locked", F_BOOL, 1, 0, offsetof(ovl_msg_t, locked)},
+    {OVL_MSG_RECEIVE, "video", F_BOOL, 1, 0, offsetof(ovl_msg_t, video)},
 };
 
 static int refuse(ovl_proto_error_t *err, ovl_ecode_t code, const char *field)

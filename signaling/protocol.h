@@ -35,6 +35,7 @@ typedef enum {
     OVL_MSG_REMOVE,
     OVL_MSG_LOCK,
     OVL_MSG_END,
+    OVL_MSG_RECEIVE,
     OVL_MSG_COUNT
 } ovl_msg_type_t;
 
@@ -102,6 +103,7 @@ typedef struct ovl_msg {
     ovl_media_kind_t kind;        /* mute */
     int muted;                    /* mute */
     int locked;                   /* lock */
+    int video;                    /* receive: camera video wanted */
 } ovl_msg_t;
 
 /* Why a message was refused: the code and, where it helps, the offending field and the type. */

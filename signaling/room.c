@@ -465,6 +465,10 @@ void ovl_room_handle(ovl_room_t *room, uint64_t conn, const ovl_msg_t *msg)
     case OVL_MSG_ICE_RESTART:
         handle_media(r, p, msg);
         break;
+    case OVL_MSG_RECEIVE: /* a wish about what the relay forwards: no reply; nothing to do without media */
+        if (r->media && r->media->receive && r->media->receive(r->media->ctx, p->conn, msg->video) != 0)
+            emit_error(r, conn, OVL_E_MEDIA_UNAVAILABLE, ref);
+        break;
     default: /* join and ping are the hub's */
         emit_error(r, conn, OVL_E_ALREADY_JOINED, ref);
         break;

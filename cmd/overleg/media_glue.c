@@ -62,6 +62,12 @@ static void ended(void *ctx, const char *meeting_id)
     ovl_media_end(g->media, meeting_id);
 }
 
+static int receive(void *ctx, uint64_t participant, int video)
+{
+    ovl_glue_t *g = ctx;
+    return ovl_media_receive(g->media, participant, video != 0);
+}
+
 int ovl_glue_new(ovl_media_t *media, ovl_media_port_t *port, ovl_glue_t **out)
 {
     ovl_glue_t *g = calloc(1, sizeof(*g));
@@ -74,7 +80,7 @@ int ovl_glue_new(ovl_media_t *media, ovl_media_port_t *port, ovl_glue_t **out)
         return OVL_ERR_NOMEM;
     }
     g->media = media;
-    *port = (ovl_media_port_t){g, joined, offer, answer, restart, left, ended};
+    *port = (ovl_media_port_t){g, joined, offer, answer, restart, left, ended, receive};
     *out = g;
     return 0;
 }

@@ -465,6 +465,19 @@ int ovl_media_ice_restart(ovl_media_t *m, uint64_t participant)
     return post(m, pe->meeting->worker, OVL_MEDIA_CMD_ICE_RESTART, participant, NULL, 0);
 }
 
+int ovl_media_receive(ovl_media_t *m, uint64_t participant, bool video)
+{
+    part_ent_t *pe = part_find(m, participant);
+    if (!pe)
+        return OVL_ERR_NOTFOUND;
+    ovl_worker_msg_t msg = {.type = OVL_MEDIA_CMD_RECEIVE, .id = participant, .arg = video ? 1 : 0};
+    if (ovl_worker_post(m->workers[pe->meeting->worker]->w, &msg) != 0) {
+        m->refused++;
+        return OVL_ERR_AGAIN;
+    }
+    return 0;
+}
+
 void ovl_media_leave(ovl_media_t *m, uint64_t participant)
 {
     part_ent_t *pe = part_find(m, participant);

@@ -93,6 +93,8 @@ typedef struct ovl_media_stats {
     uint64_t turn_tx_packets, turn_tx_bytes; /* datagrams to TURN allocations, handed to signaling */
     uint64_t turn_drops;                     /* TURN datagrams dropped (bad path, too many lent, no buffer) */
     uint64_t turn_lent;                      /* pool packets lent to signaling for TURN now */
+    uint64_t thin_frames[8]; /* video frames thinned (not forwarded to a subscriber), by ovl_thin_reason_t */
+    uint64_t thin_raises;    /* times congestion raised a subscriber's thinning level */
 } ovl_media_stats_t;
 
 /**
@@ -190,6 +192,13 @@ int ovl_media_answer(ovl_media_t *m, uint64_t participant, const char *sdp);
 
 /** New ICE credentials for the participant: a relay offer carrying them follows. */
 int ovl_media_ice_restart(ovl_media_t *m, uint64_t participant);
+
+/**
+ * The participant's wish for camera video (`receive` message): false stops forwarding every
+ * camera video to it (screen shares and audio keep flowing), true resumes them at a key frame.
+ * OVL_ERR_NOTFOUND (not joined), OVL_ERR_AGAIN (queue full).
+ */
+int ovl_media_receive(ovl_media_t *m, uint64_t participant, bool video);
 
 /** The participant left: its transport and tracks go, the others get offers retiring them. */
 void ovl_media_leave(ovl_media_t *m, uint64_t participant);

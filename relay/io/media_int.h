@@ -59,6 +59,7 @@ enum {
     OVL_MEDIA_CMD_LEAVE,       /* no payload */
     OVL_MEDIA_CMD_END,         /* payload: the meeting id, NUL-terminated; id unused */
     OVL_MEDIA_CMD_TCP,         /* payload: an int, the fd of an ICE-TCP connection (closed by dispose) */
+    OVL_MEDIA_CMD_RECEIVE,     /* arg: 1 camera video wanted, 0 not (no payload) */
 };
 /* Events (worker -> signaling): type is an ovl_media_out_type_t, id the participant, payload the
  * SDP (OFFER, ANSWER) or the reason (FAILED), NUL-terminated. */
@@ -121,6 +122,7 @@ struct ovl_media_part {
     char *local_sdp;      /* owned: the last description the client accepted */
     char *pending_sdp;    /* owned: the offer with the client */
     char *held_offer;     /* owned: a router offer waiting for our restart offer's answer */
+    uint64_t path_id;     /* the ICE-selected path (OVL_MEDIA_PATH_UDP or an ICE-TCP connection); 0: none */
     bool connected, doomed, dirty, failed;
 };
 
@@ -142,6 +144,7 @@ typedef struct ovl_media_counters {
     uint64_t failed, commands, events, events_deferred;
     uint64_t tcp_accepted; /* ICE-TCP connections handed to this worker */
     uint64_t turn_rx_packets, turn_rx_bytes, turn_tx_packets, turn_tx_bytes, turn_drops; /* media_turn.c */
+    uint64_t thin_frames[OVL_THIN_REASONS], thin_raises;                                 /* of rooms already freed */
 } ovl_media_counters_t;
 
 #define OVL_MEDIA_STATS_WORDS (sizeof(ovl_media_stats_t) / sizeof(uint64_t))
@@ -200,6 +203,8 @@ void ovl_media_tcp_stop(ovl_media_worker_t *mw);
 /** CMD_TCP: makes an ICE-TCP connection of fd (taken) with the next path_id. */
 void ovl_media_tcp_adopt(ovl_media_worker_t *mw, int fd);
 /** Queues pkt (a reference is taken) on ICE-TCP path `path_id`. 0, or a negative OVL_ERR_* (counted by the caller). */
+/** The counters of ICE-TCP path `path_id`. 0 or OVL_ERR_NOTFOUND. */
+int ovl_media_tcp_path_stats(const ovl_media_worker_t *mw, uint64_t path_id, ovl_tcp_conn_stats_t *out);
 /** Adds the ICE-TCP counters to *s (worker thread). */
 void ovl_media_tcp_counters(const ovl_media_worker_t *mw, ovl_media_stats_t *s);
 int ovl_media_tcp_send(ovl_media_worker_t *mw, ovl_pkt_t *pkt, uint64_t path_id, ovl_tcp_prio_t prio);

@@ -87,6 +87,8 @@ static const metric_t metrics[] = {
     M("turn_sent_bytes_total", "counter", turn_tx_bytes, "Bytes of datagrams to TURN allocations."),
     M("turn_dropped_total", "counter", turn_drops, "Datagrams to TURN allocations dropped on the worker."),
     M("turn_lent_packets", "gauge", turn_lent, "Pool packets lent to the signaling thread for TURN."),
+    M("video_thin_raises_total", "counter", thin_raises,
+      "Times congestion (loss, ICE-TCP backlog) raised a subscriber's video thinning level."),
 };
 
 static uint64_t field(const ovl_media_stats_t *s, size_t off)
@@ -95,6 +97,8 @@ static uint64_t field(const ovl_media_stats_t *s, size_t off)
     memcpy(&v, (const char *)s + off, sizeof(v));
     return v;
 }
+
+_Static_assert(OVL_THIN_REASONS <= 8, "ovl_media_stats_t.thin_frames holds every reason");
 
 static const char *const drop_names[] = {"unknown-source", "not-connected", "no-buffer", "send", "route"};
 
@@ -130,6 +134,13 @@ char *ovl_media_metrics_render(const ovl_media_t *m)
             add(&b, "overleg_media_dropped_total{worker=\"%zu\",reason=\"transport-%s\"} %llu\n", i,
                 ovl_transport_drop_name((ovl_transport_drop_t)r), (unsigned long long)st[i].drop_transport[r]);
     }
+    add(&b, "# HELP overleg_media_video_thinned_frames_total Video frames not forwarded to a subscriber on a thin "
+            "path or at its wish, by reason.\n"
+            "# TYPE overleg_media_video_thinned_frames_total counter\n");
+    for (size_t i = 0; i < n; i++)
+        for (size_t r = 0; r < OVL_THIN_REASONS; r++)
+            add(&b, "overleg_media_video_thinned_frames_total{worker=\"%zu\",reason=\"%s\"} %llu\n", i,
+                ovl_thin_reason_name((ovl_thin_reason_t)r), (unsigned long long)st[i].thin_frames[r]);
     add(&b, "# HELP overleg_media_commands_refused_total Commands refused: a worker's queue was full.\n"
             "# TYPE overleg_media_commands_refused_total counter\n");
     add(&b, "overleg_media_commands_refused_total %llu\n", (unsigned long long)ovl_media_commands_refused(m));

@@ -169,12 +169,29 @@ static void on_rtcp(void *user, uint8_t *buf, size_t len, ovl_time_t now)
     ovl_media_room_arm(p->room);
 }
 
+/* The ICE-selected path: over ICE-TCP or a TURN allocation (whose client is on TCP/TLS) video is
+ * thinned to its base layer and further on congestion. */
+static void set_path(ovl_media_part_t *p, uint64_t path_id)
+{
+    ovl_thin_path_t kind = path_id == OVL_MEDIA_PATH_UDP    ? OVL_THIN_PATH_UDP
+                           : path_id >= OVL_MEDIA_PATH_TURN ? OVL_THIN_PATH_TURN
+                                                            : OVL_THIN_PATH_TCP;
+    p->path_id = path_id;
+    if (p->rp)
+        ovl_route_participant_set_path(p->rp, kind);
+}
+
 static void on_state(void *user, const ovl_transport_event_t *ev)
 {
     ovl_media_part_t *p = user;
     mark_dirty(p);
     switch (ev->type) {
+    case OVL_TRANSPORT_EVENT_ICE_SELECTED:
+    case OVL_TRANSPORT_EVENT_ICE_RESTARTED:
+        set_path(p, ev->path.path_id);
+        break;
     case OVL_TRANSPORT_EVENT_CONNECTED:
+        set_path(p, ev->path.path_id);
         p->connected = true;
         ovl_route_participant_set_connected(p->rp, true, p->mw->now);
         ovl_media_room_arm(p->room);
@@ -391,6 +408,7 @@ void ovl_media_part_offer(ovl_media_part_t *p, const ovl_media_offer_cmd_t *cmd)
         .session_version = p->sdp_version,
         .candidates = mw->cands,
         .n_candidates = mw->n_cands,
+        .opus_dtx = true, /* usedtx=1 (RFC 7587 §6.1): silence costs next to nothing on a thin path */
     };
     memcpy(local.fingerprint_sha256, mw->shared->fingerprint_sha256, 32);
     if ((ret = ovl_route_participant_offer(p->rp, cmd->sdp, cmd->len, &local, mw->now)) != 0) {
@@ -489,6 +507,13 @@ void ovl_media_room_free(ovl_media_room_t *r)
         part_free(p);
     }
     ovl_timer_cancel(ovl_worker_timers(mw->w), &r->timer);
+    if (r->route) { /* its thinning counters live on in the worker's */
+        ovl_route_stats_t rs;
+        ovl_route_room_stats(r->route, &rs);
+        for (size_t i = 0; i < OVL_THIN_REASONS; i++)
+            mw->c.thin_frames[i] += rs.thin_frames[i];
+        mw->c.thin_raises += rs.thin_raises;
+    }
     ovl_route_room_free(r->route); /* frees its participants without events */
     free(r);
 }

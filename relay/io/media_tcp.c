@@ -130,6 +130,15 @@ int ovl_media_tcp_send(ovl_media_worker_t *mw, ovl_pkt_t *pkt, uint64_t path_id,
     return ovl_tcp_conn_send(e->c, pkt, prio);
 }
 
+int ovl_media_tcp_path_stats(const ovl_media_worker_t *mw, uint64_t path_id, ovl_tcp_conn_stats_t *out)
+{
+    ovl_media_tcp_t *e = find(mw, path_id);
+    if (!e)
+        return OVL_ERR_NOTFOUND;
+    ovl_tcp_conn_stats(e->c, out);
+    return 0;
+}
+
 void ovl_media_tcp_counters(const ovl_media_worker_t *mw, ovl_media_stats_t *s)
 {
     s->tcp_accepted = mw->c.tcp_accepted;

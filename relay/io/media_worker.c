@@ -114,6 +114,10 @@ static void on_command(ovl_worker_t *w, ovl_worker_msg_t *m, void *ctx)
         if (p)
             ovl_media_nego_ice_restart(p);
         break;
+    case OVL_MEDIA_CMD_RECEIVE:
+        if (p && p->rp)
+            ovl_route_participant_receive_video(p->rp, m->arg != 0, mw->now);
+        break;
     case OVL_MEDIA_CMD_LEAVE:
         if (p)
             ovl_media_part_remove(p, true);
@@ -133,6 +137,35 @@ static void on_command(ovl_worker_t *w, ovl_worker_msg_t *m, void *ctx)
         break;
     }
     ovl_worker_msg_dispose(m);
+}
+
+/* Thinning counters: rooms now plus rooms gone. */
+static void thin_counters(const ovl_media_worker_t *mw, ovl_media_stats_t *s)
+{
+    for (size_t i = 0; i < OVL_THIN_REASONS && i < OVL_ARRAY_LEN(s->thin_frames); i++)
+        s->thin_frames[i] = mw->c.thin_frames[i];
+    s->thin_raises = mw->c.thin_raises;
+    for (size_t b = 0; b < OVL_MEDIA_ROOM_BUCKETS; b++)
+        for (const ovl_media_room_t *r = mw->rooms[b]; r; r = r->hash_next) {
+            ovl_route_stats_t rs;
+            ovl_route_room_stats(r->route, &rs);
+            for (size_t i = 0; i < OVL_THIN_REASONS && i < OVL_ARRAY_LEN(s->thin_frames); i++)
+                s->thin_frames[i] += rs.thin_frames[i];
+            s->thin_raises += rs.thin_raises;
+        }
+}
+
+/* Every tick: the send backlog of each participant on an ICE-TCP path feeds its thinning level. */
+static void poll_tcp_backlog(ovl_media_worker_t *mw, ovl_time_t now)
+{
+    for (size_t b = 0; b < OVL_MEDIA_PART_BUCKETS; b++)
+        for (ovl_media_part_t *p = mw->parts[b]; p; p = p->hash_next) {
+            ovl_tcp_conn_stats_t st;
+            if (!p->rp || !p->connected || p->path_id == 0 || p->path_id == OVL_MEDIA_PATH_UDP ||
+                ovl_media_tcp_path_stats(mw, p->path_id, &st) != 0)
+                continue;
+            ovl_route_participant_tcp_backlog(p->rp, st.queued_bytes, st.drops[OVL_TCP_PRIO_VIDEO], now);
+        }
 }
 
 static void publish(ovl_media_worker_t *mw)
@@ -171,6 +204,7 @@ static void publish(ovl_media_worker_t *mw)
     s.pool_in_use = ps.in_use, s.pool_capacity = ps.capacity;
     ovl_media_tcp_counters(mw, &s);
     ovl_media_turn_counters(mw, &s);
+    thin_counters(mw, &s);
     memcpy(words, &s, sizeof(words));
     for (size_t i = 0; i < OVL_MEDIA_STATS_WORDS; i++)
         atomic_store_explicit(&mw->snapshot[i], words[i], memory_order_relaxed);
@@ -190,6 +224,7 @@ static void on_tick(ovl_worker_t *w, ovl_time_t now, void *ctx)
     (void)w;
     mw->now = now;
     flush_backlog(mw);
+    poll_tcp_backlog(mw, now);
     if (now >= mw->next_clock) {
         ovl_clock_pair_t clk;
         ovl_clock_pair(&clk);

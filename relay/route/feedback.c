@@ -10,7 +10,10 @@
  *                      producer's retransmission buffer, or NACKed upstream when the relay does
  *                      not have the packet.
  *   REMB  (subscriber) its downlink estimate, which bounds the REMB its publishers get.
- * Everything else (RR, SDES, BYE, transport-cc about the relay's streams) is read and ignored.
+ *   RR    (subscriber) report blocks on the video the relay sends it: the fraction lost raises
+ *                      its thinning level (thin.h); also the blocks of an SR.
+ * While a subscriber's video is paused or at slides, its PLI/FIR are absorbed: its gate asks.
+ * Everything else (SDES, BYE, transport-cc about the relay's streams) is read and ignored.
  */
 #include "relay/proto/rtcp.h"
 #include "relay/route/route_int.h"
@@ -41,9 +44,12 @@ static void on_sr(ovl_route_participant_t *p, const ovl_rtcp_sr_t *sr, ovl_time_
 static void on_keyframe_request(ovl_route_participant_t *p, uint32_t ssrc, bool fir, uint8_t fir_seq, ovl_time_t now)
 {
     ovl_route_consumer_t *c = consumer_of(p, ssrc);
+    bool by_receiver;
     if (!c || !c->video)
         return;
-    if (fir) { /* RFC 5104 §4.3.1.2: a repeated sequence number is the same request again */
+    if (ovl_route_consumer_level(c, now, &by_receiver) >= OVL_THIN_SLIDES)
+        return; /* paused, or slides: its gate asks for key frames at its own pace */
+    if (fir) {  /* RFC 5104 §4.3.1.2: a repeated sequence number is the same request again */
         if (c->have_fir && c->fir_seq == fir_seq)
             return;
         c->have_fir = true;
@@ -51,6 +57,21 @@ static void on_keyframe_request(ovl_route_participant_t *p, uint32_t ssrc, bool 
     }
     p->room->stats.keyframe_in++;
     ovl_route_kf_request(c->producer, fir, now);
+}
+
+/* Report blocks (RFC 3550 §6.4.1) about video the relay sends p: loss feeds p's thinning level. */
+static void on_report_blocks(ovl_route_participant_t *p, const ovl_rtcp_rb_list_t *blocks, ovl_time_t now)
+{
+    ovl_rtcp_rb_t rb;
+    uint64_t raises = p->thin.raises;
+    for (size_t i = 0; i < blocks->count; i++) {
+        if (ovl_rtcp_rb_get(blocks, i, &rb) != 0)
+            break;
+        ovl_route_consumer_t *c = consumer_of(p, rb.ssrc);
+        if (c && c->video && c->started)
+            ovl_thin_ctl_loss(&p->thin, rb.fraction_lost, now);
+    }
+    p->room->stats.thin_raises += p->thin.raises - raises;
 }
 
 static void on_nack(ovl_route_participant_t *p, const ovl_rtcp_nack_t *nack, ovl_time_t now)
@@ -67,8 +88,9 @@ static void on_nack(ovl_route_participant_t *p, const ovl_rtcp_nack_t *nack, ovl
     ovl_route_producer_t *pr = c->producer;
     for (size_t i = 0; i < n; i++) {
         ovl_route_pkt_t pkt;
-        int64_t ext = ovl_route_ext_of(pr, (uint16_t)(lost[i] - c->seq_off));
-        if (!c->started || !pr->have_seq || ext < c->start_ext || ext > pr->highest) {
+        int64_t ext = 0;
+        if (!c->started || !pr->have_seq || !ovl_thin_seq_in(&c->seq, lost[i], pr->highest, &ext) ||
+            ext > pr->highest) {
             room->stats.nack_unanswered++; /* not a number this consumer was given */
             continue;
         }
@@ -96,6 +118,10 @@ int ovl_route_on_rtcp(ovl_route_room_t *room, ovl_route_participant_t *p, const 
         switch (m.kind) {
         case OVL_RTCP_SR:
             on_sr(p, &m.u.sr, now);
+            on_report_blocks(p, &m.u.sr.blocks, now);
+            break;
+        case OVL_RTCP_RR:
+            on_report_blocks(p, &m.u.rr.blocks, now);
             break;
         case OVL_RTCP_PLI:
             on_keyframe_request(p, m.u.pli.media_ssrc, false, 0, now);

@@ -14,7 +14,9 @@
  * relay's abs-send-time and the consumer's mid) — then the payload. Offsets are chosen when a
  * consumer (re)starts so that its numbering continues where it left off: a pause (waiting for a
  * keyframe) or a change of the publisher's SSRC never looks like loss or a timestamp jump back,
- * while real loss upstream still shows as a gap the subscriber can NACK.
+ * while real loss upstream still shows as a gap the subscriber can NACK. Video then passes the
+ * subscriber's thinning gate (thin.h): frames dropped on a thin path leave no gap either (the
+ * map moves on in segments, which NACKs are mapped back through).
  */
 #include <string.h>
 
@@ -120,9 +122,8 @@ static void resync(ovl_route_consumer_t *c, const ovl_route_pkt_t *pkt, uint32_t
         uint64_t ticks = (now - c->last_at) * clock / 1000000u;
         out_ts = c->last_ts + (uint32_t)(ticks ? ticks : 1);
     }
-    c->seq_off = (uint16_t)(out_seq - pkt->seq);
+    ovl_thin_seq_reset(&c->seq, pkt->ext_seq, out_seq);
     c->ts_off = out_ts - pkt->ts;
-    c->start_ext = pkt->ext_seq;
     c->resync = false;
 }
 
@@ -135,8 +136,11 @@ int ovl_route_consumer_send(ovl_route_consumer_t *c, const ovl_route_pkt_t *pkt,
     uint8_t abs[3];
     ovl_route_buf_t buf = {0};
     size_t n = 0;
+    uint16_t out_seq;
     if (rtx && !c->rtx_ssrc)
         return OVL_ERR_UNSUPPORTED;
+    if (!ovl_thin_seq_out(&c->seq, pkt->ext_seq, &out_seq))
+        return OVL_ERR_NOTFOUND; /* not a number this consumer gives out (before its mapping, or dropped) */
     if (sub->sink.get_buffer(sub->sink.ctx, &buf) != 0 || !buf.data) {
         room->stats.no_buffer++;
         return OVL_ERR_NOMEM;
@@ -144,7 +148,6 @@ int ovl_route_consumer_send(ovl_route_consumer_t *c, const ovl_route_pkt_t *pkt,
     size_t cap = buf.cap > OVL_SRTP_MAX_OVERHEAD ? buf.cap - OVL_SRTP_MAX_OVERHEAD : 0;
     if (cap > OVL_ROUTE_MAX_PACKET)
         cap = OVL_ROUTE_MAX_PACKET;
-    uint16_t out_seq = (uint16_t)(pkt->seq + c->seq_off);
     uint32_t out_ts = pkt->ts + c->ts_off;
     uint32_t ast = ovl_route_abs_send_time(now);
 
@@ -198,7 +201,34 @@ int ovl_route_consumer_send(ovl_route_consumer_t *c, const ovl_route_pkt_t *pkt,
     return 0;
 }
 
-static void fan_out(ovl_route_producer_t *pr, const ovl_route_pkt_t *pkt, ovl_time_t now)
+ovl_thin_level_t ovl_route_consumer_level(const ovl_route_consumer_t *c, ovl_time_t now, bool *by_receiver)
+{
+    ovl_thin_level_t level = ovl_thin_ctl_level(&c->sub->thin, now);
+    *by_receiver = false;
+    if (c->slot == OVL_ROUTE_SLOT_CAMERA && c->sub->camera_off) {
+        *by_receiver = true;
+        return OVL_THIN_PAUSED;
+    }
+    if (c->slot == OVL_ROUTE_SLOT_SCREEN && level > OVL_THIN_SLIDES)
+        level = OVL_THIN_SLIDES; /* a shared screen is never paused by congestion: it becomes slides */
+    return level;
+}
+
+/* The thinning gate (thin.h) of a video consumer: false when this packet does not go out. */
+static bool thin_pass(ovl_route_consumer_t *c, const ovl_thin_pkt_t *tp, ovl_time_t now)
+{
+    ovl_thin_verdict_t v;
+    bool by_receiver;
+    ovl_thin_level_t level = ovl_route_consumer_level(c, now, &by_receiver);
+    ovl_thin_gate_packet(&c->gate, &c->seq, level, by_receiver, tp, now, &v);
+    if (v.frame_dropped)
+        c->sub->room->stats.thin_frames[v.why]++;
+    if (v.want_keyframe)
+        ovl_route_kf_request(c->producer, false, now);
+    return v.forward;
+}
+
+static void fan_out(ovl_route_producer_t *pr, const ovl_route_pkt_t *pkt, const ovl_thin_pkt_t *tp, ovl_time_t now)
 {
     for (size_t i = 0; i < pr->n_consumers; i++) {
         ovl_route_consumer_t *c = pr->consumers[i];
@@ -210,11 +240,11 @@ static void fan_out(ovl_route_producer_t *pr, const ovl_route_pkt_t *pkt, ovl_ti
             c->waiting_kf = false;
             c->resync = true;
         }
+        if (c->video && !thin_pass(c, tp, now))
+            continue;
         if (c->resync)
             resync(c, pkt, pr->clock, now);
-        else if (pkt->ext_seq < c->start_ext)
-            continue; /* from before this consumer's numbering began */
-        ovl_route_consumer_send(c, pkt, false, now);
+        ovl_route_consumer_send(c, pkt, false, now); /* refuses numbers from before the consumer's mapping */
     }
 }
 
@@ -300,10 +330,18 @@ int ovl_route_on_rtp(ovl_route_room_t *room, ovl_route_participant_t *p, const u
     }
     pkt.n_ext = s.n_fwd;
     memcpy(pkt.ext, s.fwd, s.n_fwd * sizeof(s.fwd[0]));
+    ovl_thin_pkt_t tp = {.ext_seq = pkt.ext_seq, .ts = pkt.ts};
     if (pr->video) {
         ovl_vp8_info_t info;
-        if (pkt.payload_len && ovl_vp8_parse(pkt.payload, pkt.payload_len, &info) == 0 && info.frame_start &&
-            info.keyframe) {
+        if (pkt.payload_len && ovl_vp8_parse(pkt.payload, pkt.payload_len, &info) == 0) {
+            tp.frame_start = info.frame_start;
+            tp.keyframe = info.frame_start && info.keyframe;
+            tp.has_tid = info.desc.has_tid;
+            tp.tid = info.desc.tid;
+            tp.layer_sync = info.desc.layer_sync;
+            tp.non_reference = info.desc.non_reference;
+        }
+        if (tp.keyframe) {
             pkt.keyframe = true;
             ovl_route_kf_seen(pr);
         }
@@ -321,7 +359,7 @@ int ovl_route_on_rtp(ovl_route_room_t *room, ovl_route_participant_t *p, const u
         }
         return 0;
     }
-    fan_out(pr, &pkt, now);
+    fan_out(pr, &pkt, &tp, now);
     return 0;
 Drop:
     room->stats.rtp_dropped++;

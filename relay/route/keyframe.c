@@ -95,8 +95,10 @@ void ovl_route_kf_run(ovl_route_producer_t *pr, ovl_time_t now)
     ovl_time_t next_retry = OVL_TIME_NEVER;
     for (size_t i = 0; i < pr->n_consumers; i++) {
         ovl_route_consumer_t *c = pr->consumers[i];
-        if (c->state != OVL_ROUTE_C_ACTIVE || !c->waiting_kf || !c->sub->connected)
-            continue;
+        bool by_receiver;
+        if (c->state != OVL_ROUTE_C_ACTIVE || !c->waiting_kf || !c->sub->connected ||
+            ovl_route_consumer_level(c, now, &by_receiver) >= OVL_THIN_PAUSED)
+            continue; /* a paused consumer's gate asks when it resumes */
         if (now - c->wait_since >= OVL_ROUTE_KF_RETRY) {
             c->wait_since = now;
             pr->kf.pending = true;

@@ -176,10 +176,13 @@ void ovl_route_consumer_restart(ovl_route_consumer_t *c, ovl_time_t now)
 {
     if (!c->producer)
         return;
+    bool by_receiver;
     c->resync = true;
+    ovl_thin_gate_restart(&c->gate);
     if (c->video) {
         c->waiting_kf = true;
         c->wait_since = now;
-        ovl_route_kf_request(c->producer, false, now);
+        if (ovl_route_consumer_level(c, now, &by_receiver) < OVL_THIN_PAUSED) /* else asked when resumed */
+            ovl_route_kf_request(c->producer, false, now);
     }
 }

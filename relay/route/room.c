@@ -197,6 +197,7 @@ int ovl_route_participant_add(ovl_route_room_t *room, uint64_t id, const ovl_rou
     p->next_twcc = OVL_TIME_NEVER;
     p->offer_retry = OVL_TIME_NEVER;
     ovl_route_twcc_init(&p->twcc);
+    ovl_thin_ctl_init(&p->thin);
     ret = OVL_ERR_NOMEM;
     if (!(p->consumers = calloc(p->cap_consumers, sizeof(*p->consumers))) ||
         !(p->free_mids = calloc(p->cap_consumers, sizeof(*p->free_mids))) ||
@@ -260,6 +261,32 @@ void ovl_route_participant_set_connected(ovl_route_participant_t *p, bool connec
     for (size_t s = 0; s < OVL_ROUTE_SLOTS; s++)
         if (p->producers[s] && p->producers[s]->kf.pending)
             ovl_route_schedule(room, now);
+}
+
+/* ---- thin paths ---- */
+
+void ovl_route_participant_set_path(ovl_route_participant_t *p, ovl_thin_path_t path)
+{
+    ovl_thin_ctl_set_path(&p->thin, path);
+}
+
+void ovl_route_participant_tcp_backlog(ovl_route_participant_t *p, size_t queued_bytes, uint64_t video_drops,
+                                       ovl_time_t now)
+{
+    uint64_t raises = p->thin.raises;
+    ovl_thin_ctl_tcp(&p->thin, queued_bytes, video_drops, now);
+    p->room->stats.thin_raises += p->thin.raises - raises;
+}
+
+void ovl_route_participant_receive_video(ovl_route_participant_t *p, bool video, ovl_time_t now)
+{
+    (void)now; /* resuming: each camera consumer's gate waits for a key frame and asks for it at once */
+    p->camera_off = !video;
+}
+
+ovl_thin_level_t ovl_route_participant_thin_level(const ovl_route_participant_t *p, ovl_time_t now)
+{
+    return ovl_thin_ctl_level(&p->thin, now);
 }
 
 /* ---- timers ---- */

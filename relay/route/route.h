@@ -31,6 +31,7 @@
 
 #include "relay/proto/base.h"
 #include "relay/proto/sdp.h"
+#include "relay/route/thin.h"
 
 typedef struct ovl_route_room ovl_route_room_t;
 typedef struct ovl_route_participant ovl_route_participant_t;
@@ -199,6 +200,30 @@ int ovl_route_participant_offer(ovl_route_participant_t *p, const char *sdp, siz
  */
 int ovl_route_participant_answer(ovl_route_participant_t *p, const char *sdp, size_t len, ovl_time_t now);
 
+/* ---- Thin paths (thin.h) ---- */
+
+/**
+ * The participant's selected path as the transport knows it (ICE-TCP, TURN or UDP): on TCP and
+ * TURN the video it receives is thinned to at least OVL_THIN_BASE and follows the send backlog.
+ */
+void ovl_route_participant_set_path(ovl_route_participant_t *p, ovl_thin_path_t path);
+
+/**
+ * The state of the participant's ICE-TCP send queue (ovl_tcp_conn_stats): bytes waiting now and
+ * the video frames it dropped so far. Call it every few hundred ms while the path is TCP.
+ */
+void ovl_route_participant_tcp_backlog(ovl_route_participant_t *p, size_t queued_bytes, uint64_t video_drops,
+                                       ovl_time_t now);
+
+/**
+ * The participant's wish (`receive` message): video false stops every camera video it receives
+ * (screen shares keep flowing); true resumes them, each with a key frame that is asked for.
+ */
+void ovl_route_participant_receive_video(ovl_route_participant_t *p, bool video, ovl_time_t now);
+
+/** The participant's thinning level from its path and congestion at `now` (its wish not included). */
+ovl_thin_level_t ovl_route_participant_thin_level(const ovl_route_participant_t *p, ovl_time_t now);
+
 /* ---- Media ---- */
 
 /**
@@ -228,19 +253,21 @@ void ovl_route_on_timeout(ovl_route_room_t *room, ovl_time_t now);
 /* ---- Counters ---- */
 
 typedef struct ovl_route_stats {
-    uint64_t rtp_in;          /* RTP packets given to ovl_route_on_rtp */
-    uint64_t rtp_dropped;     /* of those, dropped (malformed, unknown SSRC/PT, duplicate) */
-    uint64_t rtp_out;         /* RTP packets handed to sinks (forwarded and retransmitted) */
-    uint64_t rtx_out;         /* of those, RTX retransmissions answering NACKs */
-    uint64_t rtcp_in;         /* RTCP compounds received */
-    uint64_t rtcp_out;        /* RTCP compounds handed to sinks */
-    uint64_t nack_seqs_in;    /* sequence numbers NACKed by subscribers */
-    uint64_t nack_seqs_up;    /* sequence numbers NACKed upstream to publishers */
-    uint64_t nack_unanswered; /* NACKed numbers neither in the buffer nor requestable (no RTX, too old) */
-    uint64_t keyframe_in;     /* PLI/FIR received from subscribers */
-    uint64_t keyframe_up;     /* PLI/FIR sent to publishers */
-    uint64_t no_buffer;       /* packets not written because the sink had no buffer */
-    uint64_t offers;          /* relay offers emitted */
+    uint64_t rtp_in;                        /* RTP packets given to ovl_route_on_rtp */
+    uint64_t rtp_dropped;                   /* of those, dropped (malformed, unknown SSRC/PT, duplicate) */
+    uint64_t rtp_out;                       /* RTP packets handed to sinks (forwarded and retransmitted) */
+    uint64_t rtx_out;                       /* of those, RTX retransmissions answering NACKs */
+    uint64_t rtcp_in;                       /* RTCP compounds received */
+    uint64_t rtcp_out;                      /* RTCP compounds handed to sinks */
+    uint64_t nack_seqs_in;                  /* sequence numbers NACKed by subscribers */
+    uint64_t nack_seqs_up;                  /* sequence numbers NACKed upstream to publishers */
+    uint64_t nack_unanswered;               /* NACKed numbers neither in the buffer nor requestable (no RTX, too old) */
+    uint64_t keyframe_in;                   /* PLI/FIR received from subscribers */
+    uint64_t keyframe_up;                   /* PLI/FIR sent to publishers */
+    uint64_t no_buffer;                     /* packets not written because the sink had no buffer */
+    uint64_t offers;                        /* relay offers emitted */
+    uint64_t thin_frames[OVL_THIN_REASONS]; /* video frames not forwarded to a subscriber, per reason */
+    uint64_t thin_raises;                   /* times congestion raised a subscriber's thinning level */
 } ovl_route_stats_t;
 
 /** Copies the room's counters. */

@@ -23,6 +23,7 @@
 #include "relay/route/route.h"
 #include "relay/route/rtx_buffer.h"
 #include "relay/route/ssrc_map.h"
+#include "relay/route/thin.h"
 #include "relay/route/twcc.h"
 
 #define OVL_ROUTE_RTCP_MTU    1200 /* bytes of plaintext RTCP per compound */
@@ -107,9 +108,9 @@ struct ovl_route_consumer {
     bool resync;             /* the next packet forwarded re-bases sequence numbers and timestamps */
     bool started;            /* something was sent */
     ovl_time_t wait_since;
-    uint16_t seq_off;
+    ovl_thin_seq_t seq;   /* publisher -> subscriber sequence numbers, in segments (dropped frames leave no gap) */
+    ovl_thin_gate_t gate; /* video: which frames go out at the subscriber's thinning level */
     uint32_t ts_off;
-    int64_t start_ext; /* first extended publisher sequence number of the current mapping */
     uint16_t last_seq; /* highest sequence number sent */
     uint32_t last_ts;
     ovl_time_t last_at;
@@ -134,7 +135,9 @@ struct ovl_route_participant {
     ovl_route_twcc_t twcc;
     ovl_time_t next_report, next_twcc;
     bool has_remb;
-    uint64_t remb_bps; /* its downlink estimate (REMB it sent) */
+    uint64_t remb_bps;   /* its downlink estimate (REMB it sent) */
+    ovl_thin_ctl_t thin; /* its video thinning level (path, loss, ICE-TCP backlog) */
+    bool camera_off;     /* it asked for no camera video (`receive` video:false) */
     ovl_time_t remb_at;
     ovl_sdp_t *local; /* owned: the relay's current local description */
     ovl_sdp_t *offer; /* owned: the outstanding relay offer, or NULL */
@@ -207,6 +210,8 @@ void ovl_route_kf_seen(ovl_route_producer_t *pr);
 void ovl_route_kf_run(ovl_route_producer_t *pr, ovl_time_t now);
 
 /* ---- forward.c ---- */
+/** The thinning level for consumer c at now; *by_receiver when PAUSED because its subscriber asked. */
+ovl_thin_level_t ovl_route_consumer_level(const ovl_route_consumer_t *c, ovl_time_t now, bool *by_receiver);
 /** Writes pkt for consumer c (as RTX when rtx) into a sink buffer and sends it. 0 or an error. */
 int ovl_route_consumer_send(ovl_route_consumer_t *c, const ovl_route_pkt_t *pkt, bool rtx, ovl_time_t now);
 

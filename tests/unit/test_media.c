@@ -78,6 +78,8 @@ static void test_answer_is_ice_lite_and_connects(void **state)
     assert_non_null(strstr(a->answer, cand));
     /* The relay receives the client's sending sections (answered recvonly). */
     assert_non_null(strstr(a->answer, "a=recvonly\r\n"));
+    /* RFC 7587 §6.1: Opus with in-band FEC and DTX, so silence is nearly free on a thin path. */
+    assert_non_null(strstr(a->answer, " minptime=10;useinbandfec=1;usedtx=1\r\n"));
     assert_int_equal(ovl_transport_profile(a->t), OVL_SRTP_AEAD_AES_128_GCM); /* GCM preferred */
     mw_pump(&w, 500);                                                         /* a stats tick */
     ovl_media_stats_t st, sum = {0};
@@ -146,6 +148,101 @@ static bool cond_failed(mw_t *w, void *arg)
 {
     (void)w;
     return ((mw_client_t *)arg)->failed > 0;
+}
+
+/* One VP8 frame in one packet from the captured offer's camera (RFC 7741 §4.2 descriptor S=1 PID=0,
+ * §4.3 payload header; a key frame with its RFC 6386 §9.1 start code and a 320x240 size), 40 bytes. */
+static const uint8_t vp8_key[11] = {0x10, 0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00};
+static const uint8_t vp8_delta[4] = {0x10, 0x11, 0x02, 0x00};
+
+static int send_vp8(mw_client_t *c, uint16_t seq, bool key)
+{
+    uint8_t buf[128 + OVL_SRTP_MAX_OVERHEAD] = {0x80, 0x80 | 96};
+    uint32_t ts = 3000u * seq, ssrc = 3620418310u;
+    buf[2] = (uint8_t)(seq >> 8);
+    buf[3] = (uint8_t)seq;
+    for (int i = 0; i < 4; i++) {
+        buf[4 + i] = (uint8_t)(ts >> (24 - 8 * i));
+        buf[8 + i] = (uint8_t)(ssrc >> (24 - 8 * i));
+    }
+    memcpy(buf + 12, key ? vp8_key : vp8_delta, key ? sizeof(vp8_key) : sizeof(vp8_delta));
+    buf[12 + 39] = (uint8_t)seq; /* tells the packets apart */
+    size_t len = 12 + 40;
+    return ovl_transport_send_rtp(c->t, buf, &len, sizeof(buf));
+}
+
+typedef struct count_wait {
+    mw_client_t *c;
+    unsigned rtp;
+} count_wait_t;
+
+static bool cond_rtp_count(mw_t *w, void *arg)
+{
+    (void)w;
+    const count_wait_t *cw = arg;
+    return cw->c->rtp >= cw->rtp;
+}
+
+/* PROTOCOL.md "receive": through the plane's API (as signaling calls it), video:false stops the
+ * camera video the relay forwards to b while its audio goes on; video:true resumes at a key frame. */
+static void test_receive_video_off_and_on(void **state)
+{
+    (void)state;
+    mw_t w;
+    mw_init(&w, 1, OVL_SEC(5));
+    mw_client_t *a = mw_connect(&w, "meetingR", 1);
+    mw_client_t *b = mw_connect(&w, "meetingR", 2);
+    const char *want[2] = {(const char *)b, "a=msid:p1 p1-camera\r\n"};
+    assert_true(mw_wait(&w, cond_offer_with, want, WAIT));
+    uint32_t cam = announced_ssrc(b, "p1 p1-camera"), aud = announced_ssrc(b, "p1 p1-audio");
+    assert_true(cam != 0 && aud != 0);
+    mw_pump(&w, 200);
+    uint16_t vseq = 1, aseq = 1;
+    /* Video flows: a key frame, then deltas. */
+    assert_int_equal(send_vp8(a, vseq++, true), 0);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(send_vp8(a, vseq++, false), 0);
+    count_wait_t cw = {b, 5};
+    assert_true(mw_wait(&w, cond_rtp_count, &cw, WAIT));
+    assert_int_equal(b->last_ssrc, cam);
+
+    /* video:false: deltas and key frames stay with the relay; audio still arrives. */
+    assert_int_equal(ovl_media_receive(w.m, 2, false), 0);
+    mw_pump(&w, 100);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(send_vp8(a, vseq++, i == 2), 0);
+        assert_int_equal(mw_send_audio(a, aseq++), 0);
+        mw_pump(&w, 20);
+    }
+    cw.rtp = 10;
+    assert_true(mw_wait(&w, cond_rtp_count, &cw, WAIT));
+    mw_pump(&w, 200);
+    assert_int_equal(b->rtp, 10); /* only the five audio packets */
+    assert_int_equal(b->last_ssrc, aud);
+
+    /* video:true: deltas are held until a key frame, which comes out first. */
+    assert_int_equal(ovl_media_receive(w.m, 2, true), 0);
+    mw_pump(&w, 100);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(send_vp8(a, vseq++, false), 0);
+    mw_pump(&w, 200);
+    assert_int_equal(b->rtp, 10);
+    assert_int_equal(send_vp8(a, vseq++, true), 0);
+    cw.rtp = 11;
+    assert_true(mw_wait(&w, cond_rtp_count, &cw, WAIT));
+    assert_int_equal(b->last_ssrc, cam);
+    assert_memory_equal(b->last_payload, vp8_key, sizeof(vp8_key));
+    assert_int_equal(send_vp8(a, vseq++, false), 0);
+    cw.rtp = 12;
+    assert_true(mw_wait(&w, cond_rtp_count, &cw, WAIT));
+    assert_int_equal(ovl_media_receive(w.m, 99, false), OVL_ERR_NOTFOUND);
+    /* The metrics count the frames b did not get, by reason. */
+    mw_pump(&w, 300);
+    char *text = ovl_media_metrics_render(w.m);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "overleg_media_video_thinned_frames_total{worker=\"0\",reason=\"receiver\"} 5\n"));
+    free(text);
+    mw_free(&w);
 }
 
 /* RFC 7675 §5.1: a client that stops answering loses consent; FAILED goes up (signaling then
@@ -294,6 +391,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_answer_is_ice_lite_and_connects),
+        cmocka_unit_test(test_receive_video_off_and_on),
         cmocka_unit_test(test_rtp_forwarded_within_the_room_only),
         cmocka_unit_test(test_silent_client_fails_and_is_retired),
         cmocka_unit_test(test_ice_restart_keeps_the_call),

@@ -85,6 +85,14 @@ static void test_every_client_message(void **state)
     assert_int_equal(parse("{\"type\":\"lock\",\"locked\":true}", &m, &e), 0);
     assert_int_equal(m.locked, 1);
     ovl_msg_dispose(&m);
+    /* PROTOCOL.md "receive": the camera video this participant wants. */
+    assert_int_equal(parse("{\"type\":\"receive\",\"video\":false}", &m, &e), 0);
+    assert_int_equal(m.type, OVL_MSG_RECEIVE);
+    assert_int_equal(m.video, 0);
+    ovl_msg_dispose(&m);
+    assert_int_equal(parse("{\"type\":\"receive\",\"video\":true}", &m, &e), 0);
+    assert_int_equal(m.video, 1);
+    ovl_msg_dispose(&m);
 }
 
 static void test_unknown_fields_are_ignored(void **state)
@@ -125,6 +133,9 @@ static void test_bad_input_codes(void **state)
         {"{\"type\":\"mute\",\"kind\":\"smell\",\"muted\":true}", OVL_E_BAD_MESSAGE, "kind"},
         {"{\"type\":\"mute\",\"kind\":\"audio\",\"muted\":1}", OVL_E_BAD_MESSAGE, "muted"},
         {"{\"type\":\"lock\"}", OVL_E_BAD_MESSAGE, "locked"},
+        {"{\"type\":\"receive\"}", OVL_E_BAD_MESSAGE, "video"},
+        {"{\"type\":\"receive\",\"video\":0}", OVL_E_BAD_MESSAGE, "video"},
+        {"{\"type\":\"receive\",\"video\":\"no\"}", OVL_E_BAD_MESSAGE, "video"},
         {"{\"type\":\"admit\"}", OVL_E_BAD_MESSAGE, "participant"},
         {"{\"type\":\"offer\",\"sdp\":{}}", OVL_E_BAD_MESSAGE, "sdp"},
     };

@@ -22,6 +22,7 @@ typedef struct rec {
     int code[MAX_EV];
     /* media port calls */
     int joined, left, ended, offers, answers, restarts;
+    int receives, receive_video; /* `receive` calls, and the last wish */
     int offer_rc;
     uint64_t joined_conn; /* the last participant_joined call */
     char joined_id[16];
@@ -118,6 +119,13 @@ static void mp_ended(void *ctx, const char *m)
     (void)m;
     ((rec_t *)ctx)->ended++;
 }
+static int mp_receive(void *ctx, uint64_t p, int video)
+{
+    (void)p;
+    ((rec_t *)ctx)->receives++;
+    ((rec_t *)ctx)->receive_video = video;
+    return 0;
+}
 
 typedef struct fx {
     rec_t rec;
@@ -134,7 +142,7 @@ static fx_t *make(int lobby, uint32_t max, int with_media)
     strcpy(m.id, "AAAAAAAAAAAAAAAAAAAAAA");
     strcpy(m.title, "Overleg");
     f->io = (ovl_room_io_t){on_emit, on_close, &f->rec};
-    f->media = (ovl_media_port_t){&f->rec, mp_joined, mp_offer, mp_answer, mp_restart, mp_left, mp_ended};
+    f->media = (ovl_media_port_t){&f->rec, mp_joined, mp_offer, mp_answer, mp_restart, mp_left, mp_ended, mp_receive};
     assert_int_equal(ovl_room_new(&m, &lim, with_media ? &f->media : NULL, &f->io, &f->room), 0);
     return f;
 }
@@ -418,6 +426,15 @@ static void test_negotiation_through_media_port(void **state)
     assert_int_equal(f->rec.answers, 1);
     handle(f, 1, (ovl_msg_t){.type = OVL_MSG_ICE_RESTART});
     assert_int_equal(f->rec.restarts, 1);
+    /* PROTOCOL.md "receive": the wish goes to the media port, no reply. */
+    reset(&f->rec);
+    handle(f, 1, (ovl_msg_t){.type = OVL_MSG_RECEIVE, .video = 0});
+    assert_int_equal(f->rec.receives, 1);
+    assert_int_equal(f->rec.receive_video, 0);
+    handle(f, 1, (ovl_msg_t){.type = OVL_MSG_RECEIVE, .video = 1});
+    assert_int_equal(f->rec.receives, 2);
+    assert_int_equal(f->rec.receive_video, 1);
+    assert_null(got(&f->rec, 1, "error"));
     /* Active speaker goes to everyone. */
     reset(&f->rec);
     ovl_room_media_event(f->room, &(ovl_media_event_t){OVL_MEDIA_EV_ACTIVE_SPEAKER, 2, NULL});

@@ -306,6 +306,7 @@ function onWelcome(m) {
   onLocked(app.locked, true);
   onLobby(app.waiting);
   syncLocal(); // sends our mute state: the server starts everyone unmuted
+  if (app.audioOnly) syncReceive(); // the server starts every connection with all video forwarded
   startCall(m.turn || []);
   renderAll();
 }
@@ -638,13 +639,15 @@ async function removePerson(pid) {
 /**
  * Audio-only mode (issue 6): the camera stops being sent (the sender's track goes, the others see
  * "camera off") and received camera video is switched off here (track.enabled = false) and not
- * shown. Screen shares stay: they are the meeting's content. The relay still forwards camera RTP
- * to this browser: the protocol has no message yet to ask it to stop (see PROTOCOL.md).
+ * shown. Screen shares stay: they are the meeting's content. `receive {video:false}` asks the
+ * relay to stop forwarding camera video to this browser at all (PROTOCOL.md, "receive"); it is
+ * sent again after every (re)join, since a new connection starts with everything forwarded.
  */
 function setAudioOnly(on) {
   on = !!on;
   if (app.audioOnly === on) return;
   app.audioOnly = on;
+  syncReceive();
   if (app.call) {
     for (const o of app.call.owners.values()) if (o.kind === 'video') o.track.enabled = !on;
   }
@@ -653,6 +656,11 @@ function setAudioOnly(on) {
   syncLocal();
   toast(on ? 'Audio only: video is off in both directions. Screen shares still show.' : 'Video is back on.', { ms: 3500 });
   renderReducedNow();
+}
+
+/** Tells the relay which camera video to forward to us: none in audio-only mode. */
+function syncReceive() {
+  if (app.phase === 'call') send({ type: 'receive', video: !app.audioOnly });
 }
 
 function suggestAudioOnly(why) {
