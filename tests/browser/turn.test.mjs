@@ -127,7 +127,8 @@ test('relay-only clients decode each other when the relay announces an address i
   assert.ok(metric(text, 'overleg_turn_permissions_total') + metric(text, 'overleg_turn_channel_binds_total') >= 2);
   assert.ok(metric(text, 'overleg_turn_relayed_packets_total{direction="to_relay"}') > 100, 'client to relay');
   assert.ok(metric(text, 'overleg_turn_relayed_packets_total{direction="to_client"}') > 100, 'relay to client');
-  assert.ok(metric(text, 'overleg_turn_relayed_bytes_total{direction="to_client"}') > 100000, 'media bytes');
+  // Seconds of audio and video, not only STUN and the DTLS handshakes (a few kB per client).
+  assert.ok(metric(text, 'overleg_turn_relayed_bytes_total{direction="to_client"}') > 30000, 'media bytes');
   let viaTurn = 0;
   for (const w of ['0', '1']) {
     viaTurn += metric(text, `overleg_media_turn_received_packets_total{worker="${w}"}`);
