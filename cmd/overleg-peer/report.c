@@ -190,6 +190,19 @@ void ovl_peer_report_print(const ovl_peer_report_t *r, FILE *f)
             (unsigned long long)r->video_sent.frames, (unsigned long long)r->video_sent.keyframes,
             (unsigned long long)r->audio_sent.frames, (unsigned long long)r->video_sent.rtx_packets,
             (unsigned long long)r->plis_received);
+    if (r->tcp) {
+        ms_text(t1, sizeof(t1), r->started_at, r->tcp_up_at);
+        fprintf(f,
+                "  ICE-TCP: connected %s after start; %llu frames sent, %llu received; dropped from the send queue: "
+                "%llu audio, %llu video; queue peak %zu bytes\n",
+                t1, (unsigned long long)r->tcp_tx_frames, (unsigned long long)r->tcp_rx_frames,
+                (unsigned long long)r->tcp_drops_audio, (unsigned long long)r->tcp_drops_video,
+                r->tcp_queue_high_water);
+        if (r->cut_at) {
+            ms_text(t2, sizeof(t2), r->cut_at, r->ended_at);
+            fprintf(f, "  --cut-after: the connection was closed; the session ended %s later\n", t2);
+        }
+    }
     if (r->loss > 0)
         fprintf(f, "  --loss %.3g%% (seed %llu): %llu received media packets dropped\n", r->loss,
                 (unsigned long long)r->seed, (unsigned long long)r->dropped);
