@@ -137,8 +137,8 @@ char *ovl_peer_report_json(const ovl_peer_report_t *r)
     json_object_set_new(j, "timeline_ms", tl);
     json_object_set_new(j, "srtp_profile", r->profile ? json_string(r->profile) : json_null());
     /* The process's start on CLOCK_MONOTONIC, shared by every process of the machine: tests line up the
-     * timelines of several peers with it. */
-    json_object_set_new(j, "started_monotonic_ms", json_real((double)r->started_at / 1000.0));
+     * timelines of several peers with it. An integer: a real would keep only 6 digits (JSON_REAL_PRECISION). */
+    json_object_set_new(j, "started_monotonic_ms", json_integer((json_int_t)(r->started_at / 1000)));
     json_object_set_new(j, "transport", json_string(r->tcp ? "tcp" : "udp"));
     json_object_set_new(j, "path", r->path[0] ? json_string(r->path) : json_null());
     if (r->tcp)

@@ -69,8 +69,8 @@ static void make_links(char *host, char *guest, size_t cap)
 /* Starts build/overleg-peer --link LINK --name NAME --json --insecure --transport T ARGS... (NULL-terminated). */
 static void peer_start(peer_t *p, const char *link, const char *name, const char *transport, ...)
 {
-    const char *argv[32] = {"overleg-peer", "--link", link, "--name", name, "--json", "--insecure", "--transport",
-                            transport};
+    const char *argv[32] = {"overleg-peer", "--link",     link,          "--name", name,
+                            "--json",       "--insecure", "--transport", transport};
     int argc = 9;
     va_list ap;
     static int n;
@@ -154,7 +154,7 @@ static int64_t num(const json_t *j, const char *key)
 
 static double real(const json_t *j, const char *key)
 {
-    return json_number_value(json_object_get(j, key));
+    return json_number_value(json_object_get(j, key)); /* integer or real */
 }
 
 static json_t *remote_must(const peer_t *p, const char *name)
@@ -318,7 +318,7 @@ static void test_cut_mid_call(void **state)
               "left, but not with media-failed");
         /* Told well before the 30 s consent timeout: the close, not consent expiry, removed it. */
         told[i] = real(p->json, "started_monotonic_ms") + real(r, "left_ms") - cut;
-        check(p, told[i] >= 0 && told[i] < 5000, "participant-left too long after the cut");
+        check(p, told[i] >= -2 && told[i] < 5000, "participant-left too long after the cut"); /* ms rounding */
         /* The two others kept decoding each other through the cut and the renegotiation after it. */
         assert_decoded(p, other[i]);
         gap[i] = real(o, "max_video_gap_ms");
