@@ -102,6 +102,18 @@ bool ovl_media_receiver_owns(const ovl_media_receiver_t *r, uint32_t ssrc)
 
 /* ---- video ---- */
 
+/* A frame was decoded at `now`: first and latest times, and the longest gap between two in a row. */
+static void frame_decoded_at(ovl_media_receiver_t *r, ovl_time_t now)
+{
+    if (!r->stats.first_frame_at)
+        r->stats.first_frame_at = now;
+    else if (now > r->stats.last_frame_at && now - r->stats.last_frame_at > r->stats.max_frame_gap) {
+        r->stats.max_frame_gap = now - r->stats.last_frame_at;
+        r->stats.max_frame_gap_at = now;
+    }
+    r->stats.last_frame_at = now;
+}
+
 static void decode_frame(ovl_media_receiver_t *r, const ovl_vp8_frame_t *f, ovl_time_t now)
 {
     ovl_video_image_t img;
@@ -131,8 +143,7 @@ static void decode_frame(ovl_media_receiver_t *r, const ovl_vp8_frame_t *f, ovl_
     r->had_key = true;
     r->stats.frames_decoded++;
     r->stats.keyframes += f->keyframe;
-    if (!r->stats.first_frame_at)
-        r->stats.first_frame_at = now;
+    frame_decoded_at(r, now);
     if (img.planes[0] && ovl_video_pattern_read(&img, &n) == 0) {
         r->stats.frames_verified++;
         r->stats.last_pattern = n;
@@ -253,8 +264,7 @@ static void decode_audio(ovl_media_receiver_t *r, const uint8_t *payload, size_t
     r->last_samples = samples;
     r->stats.frames_decoded++;
     r->stats.audio_level = ovl_audio_level(r->pcm, samples);
-    if (!r->stats.first_frame_at)
-        r->stats.first_frame_at = now;
+    frame_decoded_at(r, now);
 }
 
 static int on_audio(ovl_media_receiver_t *r, const ovl_rtp_t *rtp, ovl_time_t now)

@@ -68,6 +68,9 @@ typedef struct ovl_media_receiver_stats {
     uint64_t plis;               /* PLIs sent */
     ovl_time_t first_packet_at;  /* 0 until then */
     ovl_time_t first_frame_at;   /* first decoded frame; 0 until then */
+    ovl_time_t last_frame_at;    /* latest decoded frame; 0 until then */
+    ovl_time_t max_frame_gap;    /* longest time between two decoded frames in a row (a stall in the media) */
+    ovl_time_t max_frame_gap_at; /* when that gap ended */
     uint32_t last_pattern;       /* test-pattern number of the last verified picture */
     uint8_t audio_level;         /* RFC 6464 level (-dBov) of the last decoded audio frame; 127 = silence */
     int64_t rtcp_lost;           /* RFC 3550 A.3 cumulative lost, as in our receiver reports */

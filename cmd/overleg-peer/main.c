@@ -2,7 +2,8 @@
  * overleg-peer: a synthetic participant for testing a call without a browser (see peer.h).
  *
  *   overleg-peer --link URL [--name N] [--duration S] [--expect-peers K] [--loss P] [--seed N] [--json]
- *                [--insecure | --ca-file FILE] [--bind ADDR] [--video WxH] [--fps N] [--video-kbps N]
+ *                [--insecure | --ca-file FILE] [--bind ADDR] [--transport udp|tcp] [--cut-after S]
+ *                [--video WxH] [--fps N] [--video-kbps N]
  */
 #include <errno.h>
 #include <signal.h>
@@ -43,6 +44,11 @@ static void usage(FILE *f)
                "  --insecure        accept any server certificate (the self-signed one of a test server)\n"
                "  --ca-file FILE    also trust the CAs (or self-signed certificate) in this PEM file\n"
                "  --bind ADDR       local address for media (default: any IPv4 and IPv6 address)\n"
+               "  --transport T     udp (default): the relay's UDP candidates; tcp: ICE-TCP only, one connection\n"
+               "                    to the relay's passive TCP candidate (RFC 6544, RFC 4571 framing), as a\n"
+               "                    browser does where UDP is blocked; the summary says which path was used\n"
+               "  --cut-after S     test hook (tcp only): S seconds after media is up, close the ICE-TCP\n"
+               "                    connection abruptly without leaving; the relay should drop us at once\n"
                "  --video WxH       video size (default 640x360); --fps N (30); --video-kbps N (500)\n"
                "exit codes: 0 ok, 1 fewer peers decoded than expected, 2 usage or bad link, 3 server unreachable\n"
                "(TCP, TLS, certificate, WebSocket), 4 join refused or session ended by the server, 5 media failed,\n"
@@ -107,6 +113,15 @@ static int parse_args(int argc, char **argv, ovl_peer_opts_t *o)
             o->ca_file = v;
         } else if (strcmp(a, "--bind") == 0) {
             o->bind = v;
+        } else if (strcmp(a, "--transport") == 0) {
+            if (strcmp(v, "udp") != 0 && strcmp(v, "tcp") != 0) {
+                fprintf(stderr, "overleg-peer: --transport wants udp or tcp, not \"%s\"\n", v);
+                return OVL_PEER_EXIT_USAGE;
+            }
+            o->tcp = strcmp(v, "tcp") == 0;
+        } else if (strcmp(a, "--cut-after") == 0) {
+            if ((ret = number(a, v, 0.1, 86400, &d)) == 0)
+                o->cut_after = (ovl_time_t)(d * 1e6);
         } else if (strcmp(a, "--duration") == 0) {
             if ((ret = number(a, v, 0.1, 86400, &d)) == 0)
                 o->duration = (ovl_time_t)(d * 1e6);
@@ -138,6 +153,10 @@ static int parse_args(int argc, char **argv, ovl_peer_opts_t *o)
     }
     if (!o->link) {
         usage(stderr);
+        return OVL_PEER_EXIT_USAGE;
+    }
+    if (o->cut_after && !o->tcp) {
+        fprintf(stderr, "overleg-peer: --cut-after needs --transport tcp\n");
         return OVL_PEER_EXIT_USAGE;
     }
     if (!seeded) {

@@ -52,6 +52,8 @@ typedef struct ovl_peer_opts {
     double loss;         /* --loss: percent of received media packets dropped */
     uint64_t seed;       /* the loss PRNG's seed (reported) */
     bool json, insecure;
+    bool tcp;             /* --transport tcp: media over ICE-TCP (RFC 6544 active, RFC 4571 framing) */
+    ovl_time_t cut_after; /* --cut-after: test hook, close the ICE-TCP connection this long after media is up */
     const char *ca_file;  /* --ca-file: PEM CAs trusted besides the system store (a private CA) */
     const char *bind;     /* --bind: local address of the media sockets (default: any) */
     ovl_time_t linger;    /* stay this long after the expected peers decoded (so they can decode us) */
@@ -109,7 +111,13 @@ typedef struct ovl_peer_report {
     char reason[OVL_PEER_REASON_LEN]; /* one sentence */
     char you[OVL_PEER_ID_LEN];
     ovl_time_t started_at, joined_at, answered_at, connected_at, complete_at, ended_at;
-    const char *profile; /* SRTP profile name, or NULL */
+    const char *profile;          /* SRTP profile name, or NULL */
+    bool tcp;                     /* the media went over ICE-TCP (else UDP) */
+    char path[OVL_PEER_ID_LEN];   /* "udp 192.0.2.1:10000" / "tcp 192.0.2.1:8443": the relay's end of the selected
+                                   * pair, "" before one was selected */
+    ovl_time_t tcp_up_at, cut_at; /* ICE-TCP connection made; closed by --cut-after */
+    uint64_t tcp_tx_frames, tcp_rx_frames, tcp_drops_audio, tcp_drops_video, tcp_blocked; /* ICE-TCP counters */
+    size_t tcp_queue_high_water; /* most bytes ever waiting in our ICE-TCP send queue */
     unsigned expect, complete;
     double loss;
     uint64_t seed, dropped, unknown_ssrc;

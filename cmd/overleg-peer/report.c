@@ -90,6 +90,10 @@ static json_t *remote_json(const ovl_peer_report_t *r, const ovl_peer_remote_rep
     json_object_set_new(j, "first_audio_ms", ms_between(r->connected_at, a->first_frame_at));
     json_object_set_new(j, "first_video_ms", ms_between(r->connected_at, v->first_frame_at));
     json_object_set_new(j, "first_video_after_track_ms", ms_between(track_at, v->first_frame_at));
+    json_object_set_new(j, "max_video_gap_ms", json_real((double)v->max_frame_gap / 1000.0));
+    json_object_set_new(j, "max_video_gap_end_ms", ms_between(r->started_at, v->max_frame_gap_at));
+    json_object_set_new(j, "max_audio_gap_ms", json_real((double)a->max_frame_gap / 1000.0));
+    json_object_set_new(j, "last_video_ms", ms_between(r->started_at, v->last_frame_at));
     json_object_set_new(j, "audio", track_json(&p->audio, false));
     json_object_set_new(j, "video", track_json(&p->video, true));
     if (p->screen.present)
@@ -127,9 +131,23 @@ char *ovl_peer_report_json(const ovl_peer_report_t *r)
     json_object_set_new(tl, "answered", ms_between(r->started_at, r->answered_at));
     json_object_set_new(tl, "connected", ms_between(r->started_at, r->connected_at));
     json_object_set_new(tl, "complete", ms_between(r->started_at, r->complete_at));
+    json_object_set_new(tl, "tcp_connected", ms_between(r->started_at, r->tcp_up_at));
+    json_object_set_new(tl, "cut", ms_between(r->started_at, r->cut_at));
     json_object_set_new(tl, "ended", ms_between(r->started_at, r->ended_at));
     json_object_set_new(j, "timeline_ms", tl);
     json_object_set_new(j, "srtp_profile", r->profile ? json_string(r->profile) : json_null());
+    /* The process's start on CLOCK_MONOTONIC, shared by every process of the machine: tests line up the
+     * timelines of several peers with it. An integer: a real would keep only 6 digits (JSON_REAL_PRECISION). */
+    json_object_set_new(j, "started_monotonic_ms", json_integer((json_int_t)(r->started_at / 1000)));
+    json_object_set_new(j, "transport", json_string(r->tcp ? "tcp" : "udp"));
+    json_object_set_new(j, "path", r->path[0] ? json_string(r->path) : json_null());
+    if (r->tcp)
+        json_object_set_new(j, "tcp",
+                            json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "tx_frames", (json_int_t)r->tcp_tx_frames,
+                                      "rx_frames", (json_int_t)r->tcp_rx_frames, "dropped_audio",
+                                      (json_int_t)r->tcp_drops_audio, "dropped_video", (json_int_t)r->tcp_drops_video,
+                                      "blocked_writes", (json_int_t)r->tcp_blocked, "queue_high_water_bytes",
+                                      (json_int_t)r->tcp_queue_high_water));
     json_object_set_new(j, "rtt_ms", r->rtt_us >= 0 ? json_real((double)r->rtt_us / 1000.0) : json_null());
     json_object_set_new(j, "loss",
                         json_pack("{s:f, s:I, s:I}", "percent", r->loss, "seed", (json_int_t)r->seed, "dropped_packets",
@@ -162,8 +180,8 @@ void ovl_peer_report_print(const ovl_peer_report_t *r, FILE *f)
     char t1[32], t2[32];
     fprintf(f, "overleg-peer: %s: %s\n", r->code == OVL_PEER_EXIT_OK ? "OK" : "FAILED", r->reason);
     ms_text(t1, sizeof(t1), r->joined_at, r->connected_at);
-    fprintf(f, "  you %s; media connected %s after joining (%s)", r->you[0] ? r->you : "-", t1,
-            r->profile ? r->profile : "no SRTP");
+    fprintf(f, "  you %s; media connected %s after joining over %s (%s)", r->you[0] ? r->you : "-", t1,
+            r->path[0] ? r->path : (r->tcp ? "tcp" : "udp"), r->profile ? r->profile : "no SRTP");
     if (r->rtt_us >= 0)
         fprintf(f, ", rtt %.1f ms", (double)r->rtt_us / 1000.0);
     fprintf(f,
@@ -172,6 +190,19 @@ void ovl_peer_report_print(const ovl_peer_report_t *r, FILE *f)
             (unsigned long long)r->video_sent.frames, (unsigned long long)r->video_sent.keyframes,
             (unsigned long long)r->audio_sent.frames, (unsigned long long)r->video_sent.rtx_packets,
             (unsigned long long)r->plis_received);
+    if (r->tcp) {
+        ms_text(t1, sizeof(t1), r->started_at, r->tcp_up_at);
+        fprintf(f,
+                "  ICE-TCP: connected %s after start; %llu frames sent, %llu received; dropped from the send queue: "
+                "%llu audio, %llu video; queue peak %zu bytes\n",
+                t1, (unsigned long long)r->tcp_tx_frames, (unsigned long long)r->tcp_rx_frames,
+                (unsigned long long)r->tcp_drops_audio, (unsigned long long)r->tcp_drops_video,
+                r->tcp_queue_high_water);
+        if (r->cut_at) {
+            ms_text(t2, sizeof(t2), r->cut_at, r->ended_at);
+            fprintf(f, "  --cut-after: the connection was closed; the session ended %s later\n", t2);
+        }
+    }
     if (r->loss > 0)
         fprintf(f, "  --loss %.3g%% (seed %llu): %llu received media packets dropped\n", r->loss,
                 (unsigned long long)r->seed, (unsigned long long)r->dropped);

@@ -10,6 +10,8 @@
 
 #include "cmd/overleg-peer/session_int.h"
 
+#define TCP_CONNECT_TIMEOUT OVL_SEC(10) /* to the relay's passive ICE-TCP candidate */
+
 /* ---- randomness: credentials, SSRCs, first sequence numbers (RFC 3550 §5.1), the loss PRNG's seed ---- */
 
 static void random_bytes(void *buf, size_t len)
@@ -54,7 +56,8 @@ int ovl_peer_session_new(const ovl_peer_session_cfg_t *cfg, ovl_time_t now, ovl_
     ovl_peer_session_t *s = NULL;
     int ret = OVL_ERR_ARG;
     *out = NULL;
-    if (!cfg || !cfg->opts || !cfg->cert || !cfg->send || !cfg->post || (!cfg->path_v4 && !cfg->path_v6))
+    if (!cfg || !cfg->opts || !cfg->cert || !cfg->send || !cfg->post || (!cfg->path_v4 && !cfg->path_v6) ||
+        (cfg->opts->tcp && (!cfg->path_tcp || !cfg->tcp_connect || !cfg->tcp_cut)))
         goto Exit;
     ret = OVL_ERR_NOMEM;
     if (!(s = calloc(1, sizeof(*s))))
@@ -187,15 +190,19 @@ static void on_state(void *user, const ovl_transport_event_t *ev);
 static void transport_send(void *user, uint64_t path_id, const ovl_addr_t *to, const uint8_t *data, size_t len)
 {
     ovl_peer_session_t *s = user;
-    s->cfg.send(s->cfg.ctx, path_id, to, data, len);
+    s->cfg.send(s->cfg.ctx, path_id, to, data, len, s->tx_video);
 }
 
-/* The transport towards the relay's UDP candidates, each through the socket of its address family. */
+/* The transport towards the relay's UDP candidates, each through the socket of its address family; with
+ * --transport tcp, towards its passive ICE-TCP candidate through our connection to it (RFC 6544: the pair is
+ * the connection). */
 static int make_transport(ovl_peer_session_t *s, ovl_time_t now)
 {
     ovl_ice_path_t cands[OVL_SDP_CLIENT_MAX_CANDS];
     size_t n = 0;
-    for (size_t i = 0; i < s->remote.n_candidates; i++) {
+    if (s->o->tcp)
+        cands[n++] = (ovl_ice_path_t){.addr = s->tcp_addr, .path_id = s->cfg.path_tcp};
+    for (size_t i = 0; i < s->remote.n_candidates && !s->o->tcp; i++) {
         const ovl_addr_t *a = &s->remote.candidates[i];
         uint64_t path = a->family == OVL_ADDR_IPV6 ? s->cfg.path_v6 : s->cfg.path_v4;
         if (path)
@@ -245,7 +252,20 @@ static void on_answer(ovl_peer_session_t *s, const char *text, ovl_time_t now)
     }
     s->answered = true;
     s->answered_at = now;
-    if ((ret = make_transport(s, now)) != 0) {
+    if (s->o->tcp) {
+        if (s->remote.n_tcp_candidates == 0) {
+            ovl_peer_finish(s, OVL_PEER_EXIT_MEDIA, "no passive ICE-TCP candidate in the relay's answer", now);
+            goto Exit;
+        }
+        s->tcp_addr = s->remote.tcp_candidates[0];
+        s->tcp_wait = true;
+        s->tcp_asked_at = now;
+        if ((ret = s->cfg.tcp_connect(s->cfg.ctx, &s->tcp_addr)) != 0) {
+            snprintf(why, sizeof(why), "cannot connect to the relay's ICE-TCP candidate (%s)", ovl_strerror(ret));
+            ovl_peer_finish(s, OVL_PEER_EXIT_MEDIA, why, now);
+            goto Exit;
+        }
+    } else if ((ret = make_transport(s, now)) != 0) {
         snprintf(why, sizeof(why), "no usable UDP candidate in the relay's answer (%s)", ovl_strerror(ret));
         ovl_peer_finish(s, OVL_PEER_EXIT_MEDIA, why, now);
         goto Exit;
@@ -381,6 +401,8 @@ static void on_state(void *user, const ovl_transport_event_t *ev)
     switch (ev->type) {
     case OVL_TRANSPORT_EVENT_CONNECTED:
         s->connected = true;
+        s->sel = ev->path;
+        s->has_sel = true;
         break;
     case OVL_TRANSPORT_EVENT_CONSENT_LOST:
     case OVL_TRANSPORT_EVENT_FAILED:
@@ -410,6 +432,39 @@ static void after_transport(ovl_peer_session_t *s, ovl_time_t now)
     }
     if (s->code >= 0 && !s->done)
         ovl_peer_finish(s, s->code, s->reason, now);
+}
+
+void ovl_peer_session_on_tcp(ovl_peer_session_t *s, bool up, const char *reason, ovl_time_t now)
+{
+    char why[OVL_PEER_REASON_LEN], addr[OVL_ADDR_STRLEN];
+    int ret;
+    if (s->done)
+        return;
+    ovl_addr_format(&s->tcp_addr, addr, sizeof(addr));
+    if (up && s->tcp_wait) {
+        s->tcp_wait = false;
+        s->tcp_up = true;
+        s->tcp_up_at = now;
+        if ((ret = make_transport(s, now)) != 0) {
+            snprintf(why, sizeof(why), "cannot start ICE over TCP to %s (%s)", addr, ovl_strerror(ret));
+            ovl_peer_finish(s, OVL_PEER_EXIT_MEDIA, why, now);
+        }
+        return;
+    }
+    if (up)
+        return;
+    if (s->tcp_wait) {
+        snprintf(why, sizeof(why), "cannot connect to the relay's ICE-TCP candidate %s: %s", addr, reason);
+        ovl_peer_finish(s, OVL_PEER_EXIT_MEDIA, why, now);
+        return;
+    }
+    s->tcp_up = false;
+    if (s->cut || !s->t)
+        return; /* --cut-after: we closed it; the relay and signaling decide what happens next */
+    ovl_transport_path_closed(s->t, s->cfg.path_tcp, now);
+    if (s->code >= 0)
+        snprintf(s->reason, sizeof(s->reason), "the ICE-TCP connection to %s closed (%s); media lost", addr, reason);
+    after_transport(s, now);
 }
 
 void ovl_peer_session_on_datagram(ovl_peer_session_t *s, uint64_t path_id, const ovl_addr_t *from, uint8_t *buf,
@@ -503,12 +558,39 @@ void ovl_peer_finish(ovl_peer_session_t *s, int code, const char *reason, ovl_ti
     post(s, OVL_PEER_MSG_DONE, NULL, code, s->reason);
 }
 
+/* ICE-TCP timers: the connect timeout, and the --cut-after test hook (counted from media connected). */
+static ovl_time_t tcp_deadline(const ovl_peer_session_t *s)
+{
+    if (s->tcp_wait)
+        return s->tcp_asked_at + TCP_CONNECT_TIMEOUT;
+    if (s->tcp_up && s->o->cut_after && s->connected_at && !s->cut)
+        return s->connected_at + s->o->cut_after;
+    return OVL_TIME_NEVER;
+}
+
+static void tcp_on_timeout(ovl_peer_session_t *s, ovl_time_t now)
+{
+    char why[OVL_PEER_REASON_LEN], addr[OVL_ADDR_STRLEN];
+    if (s->tcp_wait) {
+        snprintf(why, sizeof(why), "cannot connect to the relay's ICE-TCP candidate %s: no answer in %d s",
+                 ovl_addr_format(&s->tcp_addr, addr, sizeof(addr)), (int)(TCP_CONNECT_TIMEOUT / OVL_SEC(1)));
+        ovl_peer_finish(s, OVL_PEER_EXIT_MEDIA, why, now);
+        return;
+    }
+    s->cut = true; /* before the call: the media thread reports the close through ovl_peer_session_on_tcp */
+    s->cut_at = now;
+    s->tcp_up = false;
+    s->cfg.tcp_cut(s->cfg.ctx);
+}
+
 ovl_time_t ovl_peer_session_next_timeout(const ovl_peer_session_t *s)
 {
     if (s->done)
         return OVL_TIME_NEVER;
     ovl_time_t t = ovl_peer_end_deadline(s), x;
     if (s->t && (x = ovl_transport_next_timeout(s->t)) < t)
+        t = x;
+    if ((x = tcp_deadline(s)) < t)
         t = x;
     if ((x = ovl_peer_rtp_next_timeout(s)) < t)
         t = x;
@@ -517,6 +599,10 @@ ovl_time_t ovl_peer_session_next_timeout(const ovl_peer_session_t *s)
 
 void ovl_peer_session_on_timeout(ovl_peer_session_t *s, ovl_time_t now)
 {
+    if (s->done)
+        return;
+    if (tcp_deadline(s) <= now)
+        tcp_on_timeout(s, now);
     if (s->done)
         return;
     if (s->t && ovl_transport_next_timeout(s->t) <= now) {
@@ -560,6 +646,13 @@ void ovl_peer_session_report(const ovl_peer_session_t *s, ovl_time_t now, ovl_pe
     out->profile = s->t && ovl_transport_profile(s->t) != OVL_SRTP_PROFILE_NONE
                        ? ovl_srtp_profile_info(ovl_transport_profile(s->t))->name
                        : NULL;
+    out->tcp = s->o->tcp;
+    out->tcp_up_at = s->tcp_up_at;
+    out->cut_at = s->cut_at;
+    char addr[OVL_ADDR_STRLEN];
+    if (s->has_sel)
+        snprintf(out->path, sizeof(out->path), "%s %s", s->sel.path_id == s->cfg.path_tcp ? "tcp" : "udp",
+                 ovl_addr_format(&s->sel.addr, addr, sizeof(addr)));
     out->expect = s->o->expect;
     out->complete = complete_remotes(s);
     out->loss = s->o->loss;

@@ -47,6 +47,13 @@ struct ovl_peer_session {
     ovl_sdp_client_send_t send;
     ovl_transport_t *t; /* owned */
     bool connected;
+    /* ICE-TCP (--transport tcp): the relay's passive candidate we connect to, and the connection's life */
+    ovl_addr_t tcp_addr;
+    bool tcp_wait, tcp_up, cut;
+    ovl_time_t tcp_asked_at, tcp_up_at, cut_at;
+    bool tx_video;      /* the RTP being sent now is video (ICE-TCP send priority) */
+    ovl_ice_path_t sel; /* the pair media went over when the transport connected (for the report) */
+    bool has_sel;
     /* sending */
     ovl_media_sender_t *asend, *vsend; /* owned */
     ovl_video_enc_t *venc;             /* owned */

@@ -25,8 +25,11 @@ static void emit(void *ctx, uint8_t *pkt, size_t len, size_t cap, bool rtx)
 {
     ovl_peer_session_t *s = ctx;
     (void)rtx;
-    if (s->t)
-        (void)ovl_transport_send_rtp(s->t, pkt, &len, cap); /* protected in place, then to the selected pair */
+    if (!s->t)
+        return;
+    s->tx_video = len >= 12 && ovl_load_u32(pkt + 8) != s->audio_ssrc; /* RFC 3550 §5.1: the SSRC */
+    (void)ovl_transport_send_rtp(s->t, pkt, &len, cap); /* protected in place, then to the selected pair */
+    s->tx_video = false;
 }
 
 int ovl_peer_rtp_start(ovl_peer_session_t *s, ovl_time_t now)

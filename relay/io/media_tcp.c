@@ -7,11 +7,14 @@
  * comes back here (media_part.c) and is queued on the connection: video RTP in the VIDEO class,
  * everything else (audio, RTCP, STUN, DTLS) in AUDIO. A connection starts `stun_only` (Chromium
  * drops an ICE-TCP connection that receives anything else first) and is opened once the map
- * trusts its path (an ICE check passed on it).
+ * trusts its path (an ICE check passed on it). When a connection closes (EOF, error, timeout), the transport
+ * that trusted its path is told at once (ovl_transport_path_closed), so a participant whose only path it was
+ * fails as on consent loss without waiting for the consent timeout.
  */
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "relay/io/clock.h"
 #include "relay/io/media_int.h"
 
 struct ovl_media_tcp {
@@ -68,11 +71,19 @@ static void on_frame(ovl_tcp_conn_t *c, ovl_pkt_t *pkt, ovl_time_t now, void *ct
 static void on_close(ovl_tcp_conn_t *c, ovl_tcp_close_reason_t reason, int err, void *ctx)
 {
     ovl_media_tcp_t *e = ctx;
-    (void)c, (void)reason, (void)err;
-    /* The transport keeps the path until ICE consent expires on it (RFC 7675) or the browser
-     * nominates another; sends to it are dropped and counted meanwhile. */
-    unlink_entry(e->mw, e);
+    ovl_media_worker_t *mw = e->mw;
+    (void)reason, (void)err;
+    /* RFC 6544: the pair lives and dies with its connection. The transport that trusts it forgets it at
+     * once: media moves to another validated pair, or, when this was the only one, the transport fails as
+     * on consent expiry (media_part.c's on_state: FAILED goes up, signaling tells the others) instead of
+     * 30 s later. A connection that never passed a check belongs to no transport. */
+    ovl_transport_t *t = ovl_transport_map_find_path(mw->map, ovl_tcp_conn_peer(c), e->path_id);
+    unlink_entry(mw, e);
     free(e);
+    if (t) {
+        mw->now = ovl_clock_now();
+        ovl_transport_path_closed(t, ovl_tcp_conn_path_id(c), mw->now); /* c is valid until we return */
+    }
 }
 
 int ovl_media_tcp_start(ovl_media_worker_t *mw)

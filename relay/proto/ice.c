@@ -365,3 +365,32 @@ void ovl_ice_lite_on_timeout(ovl_ice_lite_t *agent, ovl_time_t now, ovl_ice_even
     else if (!agent->has_selected && now >= agent->connect_deadline)
         fail(agent, OVL_ICE_EVENT_CONNECT_TIMEOUT, ev);
 }
+
+void ovl_ice_lite_path_closed(ovl_ice_lite_t *agent, uint64_t path_id, ovl_time_t now, ovl_ice_event_t *ev)
+{
+    ovl_ice_lite_pair_t *next = NULL;
+    bool was_selected = agent->has_selected && agent->selected.path_id == path_id;
+    (void)now;
+    memset(ev, 0, sizeof(*ev));
+    if (agent->state == OVL_ICE_FAILED)
+        return;
+    for (size_t i = 0; i < OVL_ICE_LITE_MAX_PAIRS; i++) {
+        ovl_ice_lite_pair_t *p = &agent->pairs[i];
+        if (p->used && p->path.path_id == path_id)
+            memset(p, 0, sizeof(*p));
+        else if (p->used && (next == NULL || p->last_check > next->last_check))
+            next = p;
+    }
+    if (!was_selected)
+        return;
+    if (next == NULL) { /* the only way to the peer is gone: as if consent had expired (RFC 7675 §5.1) */
+        fail(agent, OVL_ICE_EVENT_CONSENT_LOST, ev);
+        return;
+    }
+    /* Another pair passed a check within the consent timeout: media goes there until the peer nominates
+     * (RFC 8445 §8.1.1 leaves the choice to the controlling side; the browser renominates after a failure). */
+    agent->selected = next->path;
+    agent->consent_at = next->last_check;
+    ev->type = OVL_ICE_EVENT_SELECTED;
+    ev->path = agent->selected;
+}

@@ -219,6 +219,16 @@ ovl_time_t ovl_ice_lite_next_timeout(const ovl_ice_lite_t *agent);
  */
 void ovl_ice_lite_on_timeout(ovl_ice_lite_t *agent, ovl_time_t now, ovl_ice_event_t *ev);
 
+/**
+ * The caller's local path `path_id` is gone (an ICE-TCP connection closed: RFC 6544 §4.1 ties the pair to the
+ * connection, so nothing can reach the peer on it any more). Every pair on it is forgotten. When the selected
+ * pair was on it: with another validated pair left, the most recently checked one is selected (SELECTED in
+ * *ev, cleared first; its consent runs from its last check); with none left, the agent fails exactly as on
+ * consent expiry (CONSENT_LOST, OVL_ICE_FAILED, every pair forgotten), without waiting for the timeout.
+ * Nothing happens once failed.
+ */
+void ovl_ice_lite_path_closed(ovl_ice_lite_t *agent, uint64_t path_id, ovl_time_t now, ovl_ice_event_t *ev);
+
 /* ---------------------------------------------------------------------------------------------- */
 /* Controlling client (the synthetic peer)                                                        */
 

@@ -228,12 +228,17 @@ static int fingerprint_from_sdp(const ovl_sdp_fingerprint_t *f, ovl_dtls_fingerp
 
 static void take_candidates(const ovl_sdp_media_t *m, ovl_sdp_client_remote_t *out)
 {
-    for (size_t i = 0; i < m->n_candidates && out->n_candidates < OVL_SDP_CLIENT_MAX_CANDS; i++) {
+    for (size_t i = 0; i < m->n_candidates; i++) {
         const ovl_sdp_candidate_t *c = &m->candidates[i];
-        if (c->proto != OVL_SDP_CAND_UDP || c->component != 1)
+        if (c->component != 1)
             continue;
-        if (ovl_addr_parse(&out->candidates[out->n_candidates], c->address, c->port) == 0)
+        if (c->proto == OVL_SDP_CAND_UDP && out->n_candidates < OVL_SDP_CLIENT_MAX_CANDS &&
+            ovl_addr_parse(&out->candidates[out->n_candidates], c->address, c->port) == 0)
             out->n_candidates++;
+        else if (c->proto == OVL_SDP_CAND_TCP && c->tcptype == OVL_SDP_TCPTYPE_PASSIVE &&
+                 out->n_tcp_candidates < OVL_SDP_CLIENT_MAX_CANDS &&
+                 ovl_addr_parse(&out->tcp_candidates[out->n_tcp_candidates], c->address, c->port) == 0)
+            out->n_tcp_candidates++;
     }
 }
 

@@ -73,13 +73,17 @@ typedef struct ovl_sdp_client_remote {
     ovl_sdp_setup_t setup;
     ovl_addr_t candidates[OVL_SDP_CLIENT_MAX_CANDS]; /* UDP candidates with numeric addresses, in SDP order */
     size_t n_candidates;
+    /* ICE-TCP: `tcptype passive` candidates (RFC 6544 §4.5), the ones an active client connects to, in SDP order */
+    ovl_addr_t tcp_candidates[OVL_SDP_CLIENT_MAX_CANDS];
+    size_t n_tcp_candidates;
 } ovl_sdp_client_remote_t;
 
 /**
  * Reads the transport parameters of the BUNDLE-tag section (the first accepted mid of the BUNDLE group, else
- * the first accepted section) into *out (cleared first). TCP candidates, host names (mDNS) and candidates past
- * OVL_SDP_CLIENT_MAX_CANDS are skipped. OVL_ERR_NOTFOUND when no section is accepted; OVL_ERR_UNSUPPORTED when
- * ICE credentials or a usable fingerprint are missing, or setup is active (the client is always the DTLS client).
+ * the first accepted section) into *out (cleared first). UDP candidates go to `candidates`, passive TCP ones to
+ * `tcp_candidates`; other TCP types, host names (mDNS) and candidates past OVL_SDP_CLIENT_MAX_CANDS are skipped.
+ * OVL_ERR_NOTFOUND when no section is accepted; OVL_ERR_UNSUPPORTED when ICE credentials or a usable fingerprint are
+ * missing, or setup is active (the client is always the DTLS client).
  */
 int ovl_sdp_client_remote(const ovl_sdp_t *sdp, ovl_sdp_client_remote_t *out);
 

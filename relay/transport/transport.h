@@ -241,6 +241,16 @@ ovl_transport_role_t ovl_transport_role(const ovl_transport_t *t);
 /** The negotiated SRTP profile, OVL_SRTP_PROFILE_NONE before DTLS connected. */
 ovl_srtp_profile_t ovl_transport_profile(const ovl_transport_t *t);
 
+/**
+ * The caller's path `path_id` closed for good (an ICE-TCP connection ended: RFC 6544 pairs live and die with
+ * their connection). Server: the lite agent forgets the pairs on it; if media went there, it moves to the most
+ * recently checked other pair (ICE_SELECTED), or, with none left, the transport fails at once as on consent
+ * expiry (CONSENT_LOST with a reason, state FAILED) instead of 30 s later. Client: losing the selected path is
+ * the same CONSENT_LOST. Events are delivered before it returns. A no-op for an unknown path or a transport
+ * already failed or closed.
+ */
+void ovl_transport_path_closed(ovl_transport_t *t, uint64_t path_id, ovl_time_t now);
+
 /** Copies the pair media goes to into *path. Returns 0 or OVL_ERR_NOTFOUND (none selected). */
 int ovl_transport_selected_path(const ovl_transport_t *t, ovl_ice_path_t *path);
 

@@ -248,6 +248,27 @@ void ovl_transport_ice_on_timeout(ovl_transport_t *t, ovl_time_t now)
         client_on_timeout(t, now);
 }
 
+/* ---- a path that closed --------------------------------------------------------------------------- */
+
+void ovl_transport_path_closed(ovl_transport_t *t, uint64_t path_id, ovl_time_t now)
+{
+    if (t == NULL || t->closed || t->ice_failed)
+        return;
+    if (t->role == OVL_TRANSPORT_SERVER) {
+        ovl_ice_event_t ev;
+        ovl_ice_lite_path_closed(&t->ice.lite, path_id, now, &ev);
+        if (ev.type == OVL_ICE_EVENT_CONSENT_LOST)
+            ice_lost(t, OVL_TRANSPORT_EVENT_CONSENT_LOST,
+                     "ICE consent lost: the peer's ICE-TCP connection closed and no other path to it is left");
+        else if (ev.type == OVL_ICE_EVENT_SELECTED)
+            select_path(t, &ev.path, false, now);
+        sync_paths(t);
+    } else if (t->has_path && t->path.path_id == path_id) {
+        ice_lost(t, OVL_TRANSPORT_EVENT_CONSENT_LOST, "ICE consent lost: the ICE-TCP connection to the relay closed");
+    }
+    ovl_transport_deliver_events(t);
+}
+
 /* ---- init, restart, dispose ------------------------------------------------------------------------ */
 
 static void default_random(void *user, uint8_t *buf, size_t len)

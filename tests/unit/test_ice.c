@@ -259,6 +259,68 @@ static void test_lite_consent_timeout(void **state)
     world_dispose(&w);
 }
 
+/* RFC 6544 §4.1 / RFC 7675 §5.1: a pair on an ICE-TCP connection lives with the connection. When the
+ * connection closes the pair is forgotten at once; media moves to another validated pair, and with none left
+ * the agent fails as on consent expiry, without waiting consent_timeout. */
+static void test_lite_tcp_path_closed(void **state)
+{
+    (void)state;
+    struct world w;
+    uint8_t ans[512];
+    size_t n;
+    ovl_ice_event_t ev;
+    ovl_ice_path_t sel;
+    ovl_addr_t udp_addr, tcp_addr;
+    struct req_opts nominate = {.username = RELAY_UFRAG ":" PEER_UFRAG, .pwd = RELAY_PWD, .use_candidate = true};
+    struct req_opts check = {.username = RELAY_UFRAG ":" PEER_UFRAG, .pwd = RELAY_PWD};
+
+    world_init(&w);
+    udp_addr = tcp_addr = w.peer_addr;
+    tcp_addr.port = 50001;
+    /* The peer checks over UDP, then nominates its TCP pair. */
+    assert_int_equal(poke(&w, &check, &udp_addr, RELAY_PATH_UDP, ans, &n, &ev), 0);
+    w.now += OVL_SEC(1);
+    assert_int_equal(poke(&w, &nominate, &tcp_addr, RELAY_PATH_TCP, ans, &n, &ev), 0);
+    assert_int_equal(ev.type, OVL_ICE_EVENT_SELECTED);
+    assert_int_equal(ev.path.path_id, RELAY_PATH_TCP);
+
+    /* Another path closing changes nothing. */
+    ovl_ice_lite_path_closed(&w.relay, 99, w.now, &ev);
+    assert_int_equal(ev.type, OVL_ICE_EVENT_NONE);
+    assert_true(ovl_ice_lite_is_trusted(&w.relay, &tcp_addr, RELAY_PATH_TCP));
+
+    /* The TCP connection closes: the UDP pair, checked 1 s ago, takes the media at once. */
+    w.now += OVL_SEC(1);
+    ovl_ice_lite_path_closed(&w.relay, RELAY_PATH_TCP, w.now, &ev);
+    assert_int_equal(ev.type, OVL_ICE_EVENT_SELECTED);
+    assert_int_equal(ev.path.path_id, RELAY_PATH_UDP);
+    assert_true(ovl_addr_equal(&ev.path.addr, &udp_addr));
+    assert_false(ovl_ice_lite_is_trusted(&w.relay, &tcp_addr, RELAY_PATH_TCP));
+    assert_int_equal(ovl_ice_lite_selected(&w.relay, &sel), 0);
+    assert_int_equal(sel.path_id, RELAY_PATH_UDP);
+    assert_int_equal(ovl_ice_lite_state(&w.relay), OVL_ICE_CONNECTED);
+    /* Its consent runs from its own last check (t = 0), not from now. */
+    assert_true(ovl_ice_lite_next_timeout(&w.relay) == OVL_SEC(30));
+
+    /* The peer moves back to a new TCP connection; that one closes too, and the UDP pair has gone silent. */
+    w.now += OVL_SEC(29);
+    assert_int_equal(poke(&w, &nominate, &tcp_addr, RELAY_PATH_TCP + 1, ans, &n, &ev), 0);
+    assert_int_equal(ev.type, OVL_ICE_EVENT_SELECTED);
+    ovl_ice_lite_on_timeout(&w.relay, OVL_SEC(30), &ev); /* the UDP pair is forgotten */
+    assert_int_equal(ev.type, OVL_ICE_EVENT_NONE);
+    assert_false(ovl_ice_lite_is_trusted(&w.relay, &udp_addr, RELAY_PATH_UDP));
+    ovl_ice_lite_path_closed(&w.relay, RELAY_PATH_TCP + 1, OVL_SEC(31), &ev);
+    assert_int_equal(ev.type, OVL_ICE_EVENT_CONSENT_LOST); /* no path left: at once, as on consent expiry */
+    assert_int_equal(ev.path.path_id, RELAY_PATH_TCP + 1);
+    assert_int_equal(ovl_ice_lite_state(&w.relay), OVL_ICE_FAILED);
+    assert_int_equal(ovl_ice_lite_next_timeout(&w.relay), OVL_TIME_NEVER);
+    assert_int_equal(ovl_ice_lite_selected(&w.relay, &sel), OVL_ERR_NOTFOUND);
+    /* Once failed, nothing more happens. */
+    ovl_ice_lite_path_closed(&w.relay, RELAY_PATH_UDP, OVL_SEC(32), &ev);
+    assert_int_equal(ev.type, OVL_ICE_EVENT_NONE);
+    world_dispose(&w);
+}
+
 /* A lite agent nobody nominates gives up after connect_timeout. */
 static void test_connect_timeout(void **state)
 {
@@ -518,6 +580,7 @@ int main(void)
         cmocka_unit_test(test_wrong_username_refused),
         cmocka_unit_test(test_untrusted_addresses_and_eviction),
         cmocka_unit_test(test_lite_consent_timeout),
+        cmocka_unit_test(test_lite_tcp_path_closed),
         cmocka_unit_test(test_connect_timeout),
         cmocka_unit_test(test_restart_keeps_pair_until_renomination),
         cmocka_unit_test(test_role_conflict_487),

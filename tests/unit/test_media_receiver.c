@@ -214,6 +214,9 @@ static void test_video_clean(void **state)
     assert_int_equal(v.rs.lost, 0);
     assert_int_equal(v.rs.rtcp_lost, 0);
     assert_true(v.rs.first_frame_at >= T0);
+    /* One frame per frame interval, none held back: the longest gap between decoded frames is one interval. */
+    assert_int_equal(v.rs.max_frame_gap, FRAME);
+    assert_int_equal(v.rs.last_frame_at, v.rs.first_frame_at + 59 * FRAME);
 }
 
 /* 5 % loss, retransmissions included: NACK/RTX repairs every packet, so every frame still decodes. */

@@ -176,10 +176,12 @@ static void test_relay_answer(void **state)
     assert_int_equal(r.fingerprint.hash, OVL_DTLS_HASH_SHA256);
     assert_int_equal(r.fingerprint.len, 32);
     assert_memory_equal(r.fingerprint.bytes, relay.fingerprint_sha256, 32);
-    /* Only the UDP candidate: the peer does not do ICE-TCP. */
+    /* The UDP candidate, and apart from it the passive TCP one (RFC 6544 §4.5) an active ICE-TCP client uses. */
     assert_int_equal(r.n_candidates, 1);
     char buf[OVL_ADDR_STRLEN];
     assert_string_equal(ovl_addr_format(&r.candidates[0], buf, sizeof(buf)), "192.0.2.10:10000");
+    assert_int_equal(r.n_tcp_candidates, 1);
+    assert_string_equal(ovl_addr_format(&r.tcp_candidates[0], buf, sizeof(buf)), "192.0.2.10:8443");
 
     assert_int_equal(ovl_sdp_client_send_params(parsed, &s), 0);
     assert_true(s.audio && s.video && s.rtx);

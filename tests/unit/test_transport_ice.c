@@ -139,6 +139,36 @@ static void test_consent_lost(void **state)
     assert_int_equal(f->s.n_rtp, 0);
 }
 
+/* RFC 6544 §4.1: a pair on an ICE-TCP connection ends with it. The caller says the path closed; the server
+ * transport (its only path) fails at once as on consent expiry (RFC 7675 §5.1), not consent_timeout later; the
+ * client likewise when its selected path goes. Another path closing changes nothing. */
+static void test_path_closed(void **state)
+{
+    struct fx *f = *state;
+    tw_world_t *w = &f->w;
+    assert_int_equal(tw_connect(w, &f->s, &f->c, NULL, NULL), 0);
+    ovl_transport_path_closed(f->s.t, TW_SERVER_PATH + 1, w->now);
+    ovl_transport_path_closed(f->c.t, TW_CLIENT_PATH + 1, w->now);
+    assert_int_equal(ovl_transport_state(f->s.t), OVL_TRANSPORT_CONNECTED);
+    assert_int_equal(ovl_transport_state(f->c.t), OVL_TRANSPORT_CONNECTED);
+
+    ovl_transport_path_closed(f->s.t, TW_SERVER_PATH, w->now);
+    assert_int_equal(ovl_transport_state(f->s.t), OVL_TRANSPORT_FAILED);
+    const ovl_transport_event_t *ev = tw_last_event(&f->s, OVL_TRANSPORT_EVENT_CONSENT_LOST);
+    assert_non_null(ev);
+    assert_int_equal(ev->state, OVL_TRANSPORT_FAILED);
+    assert_non_null(strstr(ev->reason, "ICE-TCP connection closed"));
+    assert_false(ovl_transport_is_trusted(f->s.t, &w->nodes[1].addr[0], TW_SERVER_PATH));
+    assert_int_equal(ovl_transport_next_timeout(f->s.t), OVL_TIME_NEVER);
+    /* Once failed, a second close reports nothing more. */
+    ovl_transport_path_closed(f->s.t, TW_SERVER_PATH, w->now);
+    assert_int_equal(f->s.n_type[OVL_TRANSPORT_EVENT_CONSENT_LOST], 1);
+
+    ovl_transport_path_closed(f->c.t, TW_CLIENT_PATH, w->now);
+    assert_int_equal(ovl_transport_state(f->c.t), OVL_TRANSPORT_FAILED);
+    assert_int_equal(f->c.n_type[OVL_TRANSPORT_EVENT_CONSENT_LOST], 1);
+}
+
 /* ---- restart --------------------------------------------------------------------------------------------- */
 
 static void restart_both(tw_world_t *w, tw_peer_t *s, tw_peer_t *c, const ovl_ice_path_t *cand)
@@ -442,6 +472,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_consent_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_consent_lost, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_path_closed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ice_restart_moves_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ice_restart_old_credentials, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_after_consent_lost, setup, teardown),
