@@ -231,6 +231,7 @@ test('300 kbit/s each way with 2 % loss for 60 s: audio stays clear, nobody is d
   const link = linkCounters();
   console.log(`THIN-LINK summary ${JSON.stringify(result)}`);
   console.log(`THIN-LINK link ${JSON.stringify(link)}`);
+  console.log(`THIN-LINK server log:\n${srv.log().trim()}`);
   for (const r of result) {
     console.log(`THIN-LINK ${r.page}: audio concealed ${pct(r.concealed)} (silent ${pct(r.silent)}), video ${r.fps.toFixed(1)} fps ` +
       `${r.frame}, in ${r.inKbps} out ${r.outKbps} kbit/s, path ${r.path}, reduced-mode badge ${r.badge ? 'shown' : 'not shown'} ` +
@@ -250,9 +251,13 @@ test('300 kbit/s each way with 2 % loss for 60 s: audio stays clear, nobody is d
     assert.equal(r.otherMissing, 0, `${r.page} saw the other person all the time`);
     assert.ok(!r.banners.reconnect, `${r.page} never showed the reconnect banner: ${JSON.stringify(r.banners)}`);
   }
-  // The server saw each person join once (a drop and rejoin would log a second join).
-  const joins = srv.log().split('\n').filter((l) => /\bjoin\b/.test(l) && !/join-refused/.test(l));
-  assert.equal(joins.length, 2, `two joins in the server log:\n${joins.join('\n')}`);
+  // The server saw each person join once (a drop and rejoin would log a second join) and logged
+  // nobody leaving, failing or being refused.
+  const log = srv.log().split('\n').filter((l) => l.trim());
+  const joins = log.filter((l) => /\bjoin\b/.test(l));
+  assert.equal(joins.length, 2, `two joins in the server log:\n${log.join('\n')}`);
+  const gone = log.filter((l) => /\b(leave|left|media-failed|join-refused|ws-refused)\b/.test(l));
+  assert.deepEqual(gone, [], 'nobody left, failed or was refused (server log)');
   // Audio: received in every interval, and concealed (lossy) below the bound.
   assert.deepEqual(stalls, [], 'audio samples grew in every interval');
   for (const r of result) {
