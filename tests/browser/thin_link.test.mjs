@@ -192,6 +192,7 @@ test('300 kbit/s each way with 2 % loss for 60 s: audio stays clear, nobody is d
     t.skip('SKIPPED browser.thin_link "300 kbit/s with 2 % loss for 60 s": needs root (network namespaces, tc, nft)');
     return;
   }
+  const tStart = Date.now();
   const m = await srv.createMeeting({ title: 'Dunne lijn' });
   const names = ['Ann', 'Bob'];
   const pages = [await br.person(m.host_link, { name: names[0] }), await br.person(m.guest_link, { name: names[1] })];
@@ -199,6 +200,7 @@ test('300 kbit/s each way with 2 % loss for 60 s: audio stays clear, nobody is d
   for (const p of pages) ids.push(await p.evaluate(() => window.overleg.state.me.id));
   for (const [i, page] of pages.entries()) await decodes(page, [ids[1 - i]], ['audio'], 30000);
   for (const [i, page] of pages.entries()) await page.evaluate(watch, ids[1 - i]);
+  console.log(`THIN-LINK both pages in the call and hearing each other after ${((Date.now() - tStart) / 1000).toFixed(1)} s`);
 
   // The call: a reading of both pages every SAMPLE_MS, the call view checked each time.
   const first = [];
