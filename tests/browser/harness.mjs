@@ -64,6 +64,17 @@ function tempDir(prefix) {
   return dir;
 }
 
+/**
+ * The machine's first non-loopback IPv4 address, or null. Chromium's host candidates are interface
+ * addresses, not loopback, so a server that browsers reach directly must announce one of these.
+ */
+export function interfaceAddress() {
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list || []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return null;
+}
+
 /** Resolves `promise` or rejects after `ms` with `what` in the message. */
 export function within(ms, promise, what) {
   let t;

@@ -1,5 +1,5 @@
 // What a page receives, from getStats(): shared by the media tests (media, peer, quality, tcp,
-// tcp_netns, turn). Every wait is bounded.
+// tcp_netns, turn, thin_link). Every wait is bounded.
 
 import assert from 'node:assert/strict';
 
@@ -59,5 +59,47 @@ export function selectedPath(page) {
       type: rem.candidateType,
       port: rem.port,
     };
+  });
+}
+
+/**
+ * One reading of `page`'s cumulative counters for the thin-link test: received audio (samples,
+ * concealed, silently concealed; packets received and lost) and video (frames decoded, last frame size) summed over every
+ * remote participant, bytes in and out over every RTP stream, and the selected candidate pair
+ * (RTT, the browser's send estimate, the path as 'UDP' | 'TCP' | 'TURN/...').
+ */
+export function linkSample(page) {
+  return page.evaluate(async () => {
+    const o = { t: Date.now(), samples: 0, concealed: 0, silent: 0, audioPkts: 0, audioLost: 0, frames: 0, width: 0, height: 0,
+      bytesIn: 0, bytesOut: 0, rtt: null, availOut: null, path: null };
+    const pc = window.overleg.pc;
+    if (!pc) return o;
+    const r = await pc.getStats();
+    const owned = new Set(window.overleg.receivers.map((x) => x.trackId));
+    let pair = null;
+    r.forEach((s) => {
+      if (s.type === 'transport' && s.selectedCandidatePairId) pair = r.get(s.selectedCandidatePairId);
+      if (s.type === 'outbound-rtp') o.bytesOut += s.bytesSent || 0;
+      if (s.type !== 'inbound-rtp') return;
+      o.bytesIn += s.bytesReceived || 0;
+      if (!owned.has(s.trackIdentifier)) return;
+      if (s.kind === 'audio') {
+        o.samples += s.totalSamplesReceived || 0;
+        o.concealed += s.concealedSamples || 0;
+        o.silent += s.silentConcealedSamples || 0;
+        o.audioPkts += s.packetsReceived || 0;
+        o.audioLost += s.packetsLost || 0;
+      } else {
+        o.frames += s.framesDecoded || 0;
+        if (s.frameWidth) [o.width, o.height] = [s.frameWidth, s.frameHeight];
+      }
+    });
+    if (pair) {
+      o.rtt = pair.currentRoundTripTime ?? null;
+      o.availOut = pair.availableOutgoingBitrate ?? null;
+      const l = r.get(pair.localCandidateId) || {};
+      o.path = l.relayProtocol ? `TURN/${l.relayProtocol.toUpperCase()}` : (l.protocol || '?').toUpperCase();
+    }
+    return o;
   });
 }

@@ -9,19 +9,11 @@
 
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import os from 'node:os';
-import { startServer, startBrowser, cleanup, screenshot, withoutTurn } from './harness.mjs';
+import { startServer, startBrowser, cleanup, screenshot, interfaceAddress, withoutTurn } from './harness.mjs';
 import { decodes, selectedPath } from './mediastats.mjs';
 
 let srv;
 let br;
-
-function interfaceAddress() {
-  for (const list of Object.values(os.networkInterfaces())) {
-    for (const a of list || []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  }
-  return null;
-}
 
 before(async () => {
   const ip = interfaceAddress();
