@@ -30,7 +30,9 @@ typedef struct ovl_session {
     int req_too_big;
     int status;
     const char *ctype;
-    const char *extra_name, *extra_value; /* one extra header (Location, WWW-Authenticate) */
+    const char *extra[4][2]; /* extra headers {name, value} (Location, WWW-Authenticate, ETag, ...) */
+    size_t n_extra;
+    const char *cache; /* cache-control: "no-store" unless set */
     char location[600];
     unsigned char *resp; /* owned: LWS_PRE + body */
     size_t resp_len;

@@ -12,6 +12,9 @@ typedef struct ovl_web_asset {
     const char *content_type; /* with charset for text */
     const unsigned char *data;
     size_t len;
+    const unsigned char *gz; /* the same bytes gzipped (gzip -9n), NULL when that is not smaller */
+    size_t gz_len;
+    const char *etag; /* quoted strong validator: the first 64 bits of the file's SHA-256 in hex */
 } ovl_web_asset_t;
 
 extern const ovl_web_asset_t ovl_web_assets[];

@@ -4,6 +4,17 @@
 # Unit test web_assets checks that the embedded copies match the files byte for byte.
 set -eu
 out=$(realpath -m "$1")
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+
+# bytes NAME FILE: a C array NAME holding FILE's bytes.
+bytes() {
+    echo "static const unsigned char $1[] = {"
+    od -An -v -tx1 "$2" | sed -e 's/^ *//' -e 's/ *$//' -e '/^$/d' -e 's/ \+/, 0x/g' -e 's/^/    0x/' -e 's/$/,/'
+    # An empty file still needs one element; its size stays 0.
+    [ -s "$2" ] || echo "    0x00,"
+    echo "};"
+}
 cd "$(dirname "$0")"
 files=$(
     echo index.html
@@ -15,11 +26,10 @@ files=$(
     echo
     n=0
     for f in $files; do
-        echo "static const unsigned char asset_$n[] = {"
-        od -An -v -tx1 "$f" | sed -e 's/^ *//' -e 's/ *$//' -e '/^$/d' -e 's/ \+/, 0x/g' -e 's/^/    0x/' -e 's/$/,/'
-        # An empty file still needs one element; its size below stays 0.
-        [ -s "$f" ] || echo "    0x00,"
-        echo "};"
+        bytes "asset_$n" "$f"
+        # The gzipped copy is kept only where it is smaller (not for tiny files).
+        gzip -9nc "$f" >"$tmp"
+        if [ "$(wc -c <"$tmp")" -lt "$(wc -c <"$f")" ]; then bytes "asset_gz_$n" "$tmp"; fi
         n=$((n + 1))
     done
     echo
@@ -37,7 +47,11 @@ files=$(
         *) type="application/octet-stream" ;;
         esac
         size=$(wc -c <"$f")
-        echo "    {\"/$f\", \"$type\", asset_$n, $size},"
+        gzip -9nc "$f" >"$tmp"
+        gz=$(wc -c <"$tmp")
+        [ "$gz" -lt "$size" ] && gzref="asset_gz_$n, $gz" || gzref="NULL, 0"
+        etag=$(sha256sum "$f" | cut -c1-16)
+        echo "    {\"/$f\", \"$type\", asset_$n, $size, $gzref, \"\\\"$etag\\\"\"},"
         n=$((n + 1))
     done
     echo "};"

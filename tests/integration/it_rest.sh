@@ -79,6 +79,31 @@ $C -D - -o /dev/null "$U/nope" | grep -qi '^content-security-policy:' || fail "h
 [ "$(code --path-as-is "$U/static/../data/secret.key")" = 404 ] || fail "path traversal"
 [ "$(code --path-as-is "$U/static/%2e%2e/secret.key")" = 404 ] || fail "encoded path traversal"
 [ "$(code "$U/m/a/b")" = 404 ] || fail "/m/a/b"
+
+# The web client's files: gzipped when accepted, byte for byte the same once gunzipped,
+# revalidated by ETag (304, no body), never gzipped for a client that refuses it.
+WEB=$(cd "$(dirname "$0")/../../signaling/web" && pwd)
+for f in index.html $(cd "$WEB" && find static -type f); do
+    url=$U/$f
+    [ "$f" = index.html ] && url=$U/m/$CLI_ID
+    $C --compressed -o "$DIR/got" "$url"
+    cmp -s "$DIR/got" "$WEB/$f" || fail "/$f served with gzip differs from signaling/web/$f"
+done
+H=$($C -H 'Accept-Encoding: gzip' -D - -o "$DIR/app.gz" "$U/static/app.js")
+echo "$H" | grep -qi '^content-encoding: gzip' || fail "app.js not gzipped: $H"
+echo "$H" | grep -qi '^vary: accept-encoding' || fail "no vary on a gzipped file"
+echo "$H" | grep -qi '^cache-control: no-cache' || fail "static files revalidate: $H"
+[ "$(wc -c <"$DIR/app.gz")" -lt "$(($(wc -c <"$WEB/static/app.js") / 2))" ] || fail "app.js gzip not under half"
+for ae in 'gzip;q=0' 'identity' 'br'; do
+    H=$($C -H "Accept-Encoding: $ae" -D - -o "$DIR/got" "$U/static/app.js")
+    ! echo "$H" | grep -qi '^content-encoding' || fail "gzipped though Accept-Encoding: $ae"
+    cmp -s "$DIR/got" "$WEB/static/app.js" || fail "plain app.js differs (Accept-Encoding: $ae)"
+done
+ETAG=$($C -D - -o /dev/null "$U/static/app.js" | tr -d '\r' | sed -n 's/^etag: //Ip')
+[ -n "$ETAG" ] || fail "no etag"
+[ "$(code -H "If-None-Match: $ETAG" "$U/static/app.js")" = 304 ] || fail "If-None-Match with the etag -> 304"
+[ "$(code -H 'If-None-Match: "0000000000000000"' "$U/static/app.js")" = 200 ] || fail "a stale etag -> 200"
+$C -D - -o /dev/null "$U/healthz" | grep -qi '^cache-control: no-store' || fail "other responses are not stored"
 L=$(curl -s --max-time 20 -D - -o /dev/null "http://127.0.0.1:$PORT/m/x")
 echo "$L" | grep -q '^HTTP/1.1 308' || fail "plain http redirects: $L"
 echo "$L" | grep -qi "^location: https://127.0.0.1:$PORT/m/x" || fail "redirect location: $L"

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -69,12 +70,62 @@ static void test_page_satisfies_the_csp(void **state)
     free(html);
 }
 
+/* Each gzipped copy is a gzip stream (RFC 1952) that gunzips to exactly the file, and is smaller. */
+static void test_gzipped_copies_decompress_to_the_files(void **state)
+{
+    (void)state;
+    size_t zipped = 0;
+    for (size_t i = 0; i < ovl_web_asset_count; i++) {
+        const ovl_web_asset_t *a = &ovl_web_assets[i];
+        if (!a->gz)
+            continue;
+        zipped++;
+        assert_true(a->gz_len < a->len);
+        assert_true(a->gz_len > 10 && a->gz[0] == 0x1f && a->gz[1] == 0x8b && a->gz[2] == 8); /* deflate */
+        char tmp[] = "/tmp/ovl-gz-XXXXXX", cmd[64];
+        int fd = mkstemp(tmp);
+        assert_true(fd >= 0);
+        FILE *f = fdopen(fd, "wb");
+        assert_int_equal(fwrite(a->gz, 1, a->gz_len, f), a->gz_len);
+        fclose(f);
+        snprintf(cmd, sizeof(cmd), "gzip -dc < %s", tmp);
+        FILE *p = popen(cmd, "r");
+        unsigned char *out = malloc(a->len + 2);
+        size_t n = fread(out, 1, a->len + 1, p);
+        assert_int_equal(pclose(p), 0);
+        unlink(tmp);
+        if (n != a->len || memcmp(out, a->data, n) != 0)
+            fail_msg("%s: the gzipped copy does not gunzip to the file", a->path);
+        free(out);
+    }
+    assert_true(zipped >= 3); /* the page and its scripts compress */
+    assert_non_null(ovl_web_asset_find("/static/app.js")->gz);
+}
+
+/* ETags are quoted 16-hex-digit strong validators, and differ between different files. */
+static void test_etags(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < ovl_web_asset_count; i++) {
+        const char *e = ovl_web_assets[i].etag;
+        assert_int_equal(strlen(e), 18);
+        assert_true(e[0] == '"' && e[17] == '"');
+        assert_int_equal(strspn(e + 1, "0123456789abcdef"), 16);
+        for (size_t j = 0; j < i; j++)
+            if (ovl_web_assets[j].len != ovl_web_assets[i].len ||
+                memcmp(ovl_web_assets[j].data, ovl_web_assets[i].data, ovl_web_assets[i].len) != 0)
+                assert_string_not_equal(ovl_web_assets[j].etag, e);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_embedded_copies_match_the_files),
         cmocka_unit_test(test_lookup_and_types),
         cmocka_unit_test(test_page_satisfies_the_csp),
+        cmocka_unit_test(test_gzipped_copies_decompress_to_the_files),
+        cmocka_unit_test(test_etags),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
