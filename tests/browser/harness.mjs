@@ -196,9 +196,10 @@ export async function startBrowser({ extraArgs = [] } = {}) {
     /**
      * Opens `link` as a new participant. `name` is put in this person's storage as the name used
      * last on this device (so no prompt); `init` runs in the page before the client does. Returns
-     * the page once it shows `expect`: 'call' (the call view), a screen id, or nothing.
+     * the page once it shows `expect`: 'call' (the call view), a screen id, or nothing, waiting
+     * up to `timeout` ms for the page to load and again for that screen.
      */
-    async person(link, { name, viewport, init, expect = 'call' } = {}) {
+    async person(link, { name, viewport, init, expect = 'call', timeout = 30000 } = {}) {
       const ctx = await this.context({ viewport });
       if (name) {
         await ctx.addInitScript((n) => {
@@ -211,8 +212,8 @@ export async function startBrowser({ extraArgs = [] } = {}) {
       }
       if (init) await ctx.addInitScript(init);
       const page = await ctx.newPage();
-      await within(20000, page.goto(link), `open ${link}`);
-      if (expect) await waitScreen(page, expect);
+      await within(timeout, page.goto(link, { timeout }), `open ${link}`);
+      if (expect) await waitScreen(page, expect, timeout);
       return page;
     },
     /** Closes every context opened so far (their WebSockets close: the server sees them leave). */
