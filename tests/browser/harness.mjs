@@ -56,6 +56,7 @@ process.on('exit', () => {
   }
 });
 const running = new Set();
+const pageErrors = new WeakMap(); // page -> its errors and failed requests, for a failure's message
 const servers = []; // {logPath} of every server started: their logs go into a failure's message
 
 function tempDir(prefix) {
@@ -186,10 +187,17 @@ export async function startBrowser({ extraArgs = [] } = {}) {
       const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport, permissions: ['camera', 'microphone'] });
       contexts.add(ctx);
       ctx.on('page', (page) => {
-        page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+        const mine = [];
+        pageErrors.set(page, mine);
+        const note = (text) => {
+          errors.push(text);
+          mine.push(text);
+        };
+        page.on('pageerror', (e) => note(`pageerror: ${e.message}`));
         page.on('console', (m) => {
-          if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+          if (m.type() === 'error') note(`console: ${m.text()}`);
         });
+        page.on('requestfailed', (r) => mine.push(`request failed: ${r.url()} ${r.failure() ? r.failure().errorText : ''}`));
       });
       return ctx;
     },
@@ -251,11 +259,17 @@ export async function waitScreen(page, id, timeout = 30000) {
         const s = document.querySelector('#screen:not([hidden]) [data-screen]:not([hidden])');
         const st = window.overleg ? window.overleg.state : null;
         const screen = s ? `${s.dataset.screen}: ${s.textContent.trim().slice(0, 200)}` : 'no screen';
-        return `${screen} (client phase ${st ? st.phase : 'not started'}, media ${st ? st.mediaState : '-'})`;
+        // Files the page has finished fetching (a missing one is still loading or never started).
+        const files = performance.getEntriesByType('resource')
+          .map((r) => `${r.name.replace(location.origin, '')} ${r.responseStatus || '-'} ${Math.round(r.duration)}ms`);
+        return `${screen} (client phase ${st ? st.phase : 'not started'}, media ${st ? st.mediaState : '-'}; ` +
+          `fetched: ${files.join(', ') || 'nothing'})`;
       })
       .catch(() => 'page gone');
     const logs = servers.map((s) => `--- ${s.logPath} (last lines)\n${tail(s.logPath, 15)}`).join('\n');
-    const e = new Error(`waiting for ${id} (${err.message.split('\n')[0]}), the page ${page.url()} shows ${shown}\n${logs}`);
+    const errs = (pageErrors.get(page) || []).slice(-5).join('\n  ');
+    const e = new Error(`waiting for ${id} (${err.message.split('\n')[0]}), the page ${page.url()} shows ${shown}\n` +
+      `page errors: ${errs || 'none'}\n${logs}`);
     e.stack = e.message; // the Playwright call log adds nothing here
     throw e;
   }

@@ -118,6 +118,25 @@ static void test_etags(void **state)
     }
 }
 
+/* index.html preloads every module the client has, so none waits for its importer (thin links). */
+static void test_page_preloads_every_module(void **state)
+{
+    (void)state;
+    const ovl_web_asset_t *page = ovl_web_asset_find("/index.html");
+    char *html = calloc(1, page->len + 1), want[300];
+    memcpy(html, page->data, page->len);
+    for (size_t i = 0; i < ovl_web_asset_count; i++) {
+        const char *path = ovl_web_assets[i].path;
+        size_t n = strlen(path);
+        if (n < 3 || strcmp(path + n - 3, ".js") != 0 || strcmp(path, "/static/app.js") == 0)
+            continue;
+        snprintf(want, sizeof(want), "<link rel=\"modulepreload\" href=\"%s\">", path);
+        if (!strstr(html, want))
+            fail_msg("index.html lacks %s", want);
+    }
+    free(html);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -126,6 +145,7 @@ int main(void)
         cmocka_unit_test(test_page_satisfies_the_csp),
         cmocka_unit_test(test_gzipped_copies_decompress_to_the_files),
         cmocka_unit_test(test_etags),
+        cmocka_unit_test(test_page_preloads_every_module),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
