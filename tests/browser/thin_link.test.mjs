@@ -18,21 +18,12 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { decodes, linkSample } from './mediastats.mjs';
+import { isRoot as root, netPair, sh, quiet } from './netns.mjs';
 
-const root = process.getuid && process.getuid() === 0;
-const tag = String(process.pid % 100000);
-const NS_SRV = `ovl-ls${tag}`;
-const NS_CLI = `ovl-lc${tag}`;
-const SRV_IF = `lsrv${tag}`;
-const CLI_IF = `lcli${tag}`;
-const SRV_IP = '10.212.0.1';
-const CLI_IP = '10.212.0.2';
+const net = netPair('l', '10.212.0');
 const RATE = '300kbit'; // each direction
 // Tokens for about 3 full-size packets at once; at most 80 ms of queue (about 3 KB at 300 kbit/s).
 const BURST = '5kb';
@@ -42,77 +33,31 @@ const CALL_MS = 60000;
 const SAMPLE_MS = 5000;
 const MAX_CONCEALED = 0.05;
 const NFT_TABLE = 'ovl_thin';
-const here = path.dirname(fileURLToPath(import.meta.url));
 let h; // the harness, imported once the wrappers are in place
-let dir;
 let srv;
 let br;
 
-const sh = (cmd, ...args) => execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-const quiet = (fn) => {
-  try {
-    return fn();
-  } catch {
-    return null; // not made, or already gone
-  }
-};
-const ends = () => [[NS_SRV, SRV_IF, SRV_IP], [NS_CLI, CLI_IF, CLI_IP]];
-
-function teardownNet() {
-  for (const [ns, ifc] of ends()) {
-    quiet(() => sh('ip', 'netns', 'exec', ns, 'nft', 'delete', 'table', 'inet', NFT_TABLE));
-    quiet(() => sh('tc', '-n', ns, 'qdisc', 'del', 'dev', ifc, 'root'));
-  }
-  for (const [ns] of ends()) quiet(() => sh('ip', 'netns', 'del', ns));
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  dir = null;
-}
-process.on('exit', teardownNet);
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.once(sig, () => {
-    teardownNet();
-    process.exit(128 + os.constants.signals[sig]); // 'exit' handlers (the harness's kills) run
-  });
-}
-
-function setupNet() {
-  sh('ip', 'netns', 'add', NS_SRV);
-  sh('ip', 'netns', 'add', NS_CLI);
-  sh('ip', 'link', 'add', SRV_IF, 'netns', NS_SRV, 'type', 'veth', 'peer', 'name', CLI_IF, 'netns', NS_CLI);
-  for (const [ns, ifc, ip] of ends()) {
-    sh('ip', '-n', ns, 'link', 'set', 'lo', 'up');
-    sh('ip', '-n', ns, 'addr', 'add', `${ip}/24`, 'dev', ifc);
-    sh('ip', '-n', ns, 'link', 'set', ifc, 'up');
-    // 300 kbit/s out of this end: the other end receives at most that.
-    sh('tc', '-n', ns, 'qdisc', 'add', 'dev', ifc, 'root', 'tbf', 'rate', RATE, 'burst', BURST, 'latency', LATENCY);
-    // 2 % of what arrives on this end is lost, every protocol (media, signaling, page load). On the
-    // input hook: dropping on output makes sendto fail with EPERM instead of losing the packet.
-    const rules = `table inet ${NFT_TABLE} {
-      chain input {
-        type filter hook input priority 0; policy accept;
-        iifname "${ifc}" numgen random mod 100 < ${LOSS_PCT} counter drop
-      }
-    }`;
-    const f = path.join(dir, `${ns}.nft`);
-    fs.writeFileSync(f, rules);
-    sh('ip', 'netns', 'exec', ns, 'nft', '-f', f);
-  }
-  // The programs the harness starts, each inside its namespace (ip netns exec execs: same pid).
-  const bin = process.env.OVERLEG_BIN || path.join(here, '../../build/overleg');
-  const chromium = process.env.CHROMIUM || '/usr/bin/chromium';
-  const wrap = (name, ns, target) => {
-    const p = path.join(dir, name);
-    fs.writeFileSync(p, `#!/bin/sh\nexec ip netns exec ${ns} ${target} "$@"\n`, { mode: 0o755 });
-    return p;
-  };
-  process.env.OVERLEG_BIN = wrap('overleg', NS_SRV, path.resolve(bin));
-  process.env.CHROMIUM = wrap('chromium', NS_CLI, chromium);
+/** One end of the link: 300 kbit/s out of it, 2 % of what arrives on it lost. */
+function shape(end) {
+  // 300 kbit/s out of this end: the other end receives at most that.
+  sh('tc', '-n', end.ns, 'qdisc', 'add', 'dev', end.ifc, 'root', 'tbf', 'rate', RATE, 'burst', BURST, 'latency', LATENCY);
+  // 2 % of what arrives on this end is lost, every protocol (media, signaling, page load). On the
+  // input hook: dropping on output makes sendto fail with EPERM instead of losing the packet.
+  const rules = `table inet ${NFT_TABLE} {
+    chain input {
+      type filter hook input priority 0; policy accept;
+      iifname "${end.ifc}" numgen random mod 100 < ${LOSS_PCT} counter drop
+    }
+  }`;
+  const f = path.join(net.dir, `${end.ns}.nft`);
+  fs.writeFileSync(f, rules);
+  sh('ip', 'netns', 'exec', end.ns, 'nft', '-f', f);
 }
 
 /** What the link did: per end, packets nft dropped on arrival and the tbf's sent/dropped/overlimits. */
 function linkCounters() {
   const out = {};
-  for (const [ns, ifc] of ends()) {
+  for (const { ns, ifc } of net.ends) {
     const nft = quiet(() => sh('ip', 'netns', 'exec', ns, 'nft', 'list', 'table', 'inet', NFT_TABLE)) || '';
     const tc = quiet(() => sh('tc', '-s', '-n', ns, 'qdisc', 'show', 'dev', ifc)) || '';
     const m = nft.match(/counter packets (\d+)/);
@@ -176,15 +121,15 @@ function row(name, t0, a, b) {
 
 before(async () => {
   if (!root) return;
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ovl-thin-'));
-  setupNet();
+  net.setup(shape);
   h = await import('./harness.mjs');
-  srv = await h.startServer({ OVERLEG_PUBLIC_IP: SRV_IP, OVERLEG_PUBLIC_HOST: SRV_IP }, { listenHost: '0.0.0.0' });
+  const ip = net.srv.ip;
+  srv = await h.startServer({ OVERLEG_PUBLIC_IP: ip, OVERLEG_PUBLIC_HOST: ip }, { listenHost: '0.0.0.0' });
   br = await h.startBrowser();
 });
 after(async () => {
   if (h) await h.cleanup();
-  teardownNet();
+  net.teardown(); // the qdiscs and nft tables go with the namespaces
 });
 
 test('300 kbit/s each way with 2 % loss for 60 s: audio stays clear, nobody is disconnected', async (t) => {
