@@ -128,6 +128,19 @@ static void assert_decoded(const peer_t *p, const char *name)
     assert_int_equal(num(r, "undecodable_frames"), 0);
 }
 
+/* Most of the video `sender` sent reached `p` as decoded frames (at least half: the rest went before p's
+ * subscription was set up or after it left). A relay that loses or holds back video fails this however long the
+ * peers run; a slow machine does not, the sender then sends less too. */
+static void assert_share(const peer_t *p, const char *name, const peer_t *sender)
+{
+    int64_t sent = num(json_object_get(json_object_get(sender->json, "sent"), "video"), "frames");
+    int64_t got = num(remote_must(p, name), "video_frames_decoded");
+    if (sent <= 0 || 2 * got < sent) {
+        ovl_it_peer_show(p);
+        fail_msg("%s decoded %lld of the %lld video frames %s sent", p->out, (long long)got, (long long)sent, name);
+    }
+}
+
 /* No media from an SSRC that no relay offer to this peer ever named (another meeting's, a wrong mapping).
  * Packets of an SSRC a relay offer named after they came are not a fault: the relay forwards once the
  * subscription is set, and our answer to its offer may be applied a moment later on a busy machine. */
@@ -181,8 +194,10 @@ static void test_three_peers(void **state)
         assert_int_equal(json_array_size(json_object_get(p[i].json, "remotes")), 2);
         assert_no_stray_ssrc(&p[i]);
         for (int k = 0; k < 3; k++)
-            if (k != i)
+            if (k != i) {
                 assert_decoded(&p[i], names[k]);
+                assert_share(&p[i], names[k], &p[k]);
+            }
         ovl_it_peer_done(&p[i]);
     }
 }
@@ -222,6 +237,8 @@ static void test_late_joiner(void **state)
     }
     assert_decoded(&a, "Late");
     assert_decoded(&b, "Late");
+    assert_share(&a, "Late", &late);
+    assert_share(&b, "Late", &late);
     ovl_it_peer_done(&a);
     ovl_it_peer_done(&b);
     ovl_it_peer_done(&late);
@@ -243,6 +260,7 @@ static void test_loss_repaired(void **state)
     assert_exit(&b, 0);
     json_t *r = remote_must(&b, "Sender"), *v = json_object_get(r, "video"), *loss = json_object_get(b.json, "loss");
     assert_decoded(&b, "Sender");
+    assert_share(&b, "Sender", &a);
     assert_int_equal(num(loss, "seed"), 42);
     /* --loss 5 really dropped about 5 %: at least 2 % of the media packets that reached it, and of the video
      * ones (the generator seeded 42 stays above 4.7 % from the 100th packet on; --min-frames 101 brings more). */
@@ -335,6 +353,7 @@ static void test_meetings_apart(void **state)
         assert_exit(&p[i], 0);
         assert_int_equal(json_array_size(json_object_get(p[i].json, "remotes")), 1);
         assert_decoded(&p[i], names[i ^ 1]);
+        assert_share(&p[i], names[i ^ 1], &p[i ^ 1]);
         assert_null(remote_named(&p[i], names[i ^ 2]));
         assert_null(remote_named(&p[i], names[i ^ 3]));
         assert_no_stray_ssrc(&p[i]);
