@@ -1,9 +1,8 @@
 /*
  * overleg-peer: a synthetic participant for testing a call without a browser (see peer.h).
  *
- *   overleg-peer --link URL [--name N] [--duration S] [--expect-peers K] [--min-frames N] [--loss P] [--seed N]
- * [--json]
- *                [--insecure | --ca-file FILE] [--bind ADDR] [--transport udp|tcp] [--cut-after S]
+ *   overleg-peer --link URL [--name N] [--duration S] [--expect-peers K] [--min-frames N] [--loss P]
+ *                [--seed N] [--json] [--insecure | --ca-file FILE] [--bind ADDR] [--transport udp|tcp] [--cut-after S]
  *                [--video WxH] [--fps N] [--video-kbps N]
  */
 #include <errno.h>

@@ -122,7 +122,8 @@ typedef struct ovl_peer_report {
     unsigned expect, complete;
     double loss;
     uint64_t seed, dropped, unknown_ssrc;
-    uint64_t unknown_ssrc_named; /* of those: packets of an SSRC a relay offer named after they came (early) */
+    uint64_t unknown_ssrc_named; /* of those: of an SSRC some relay offer named (they came before our answer
+                                  * to it was in place, or after the offer that removed it); the rest never */
     ovl_time_t max_loop_lag;     /* the most our timer ever fired after its time (CPU starvation, measured) */
     unsigned min_frames;
     ovl_media_sender_stats_t audio_sent, video_sent;

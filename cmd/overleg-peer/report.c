@@ -157,7 +157,7 @@ char *ovl_peer_report_json(const ovl_peer_report_t *r)
         j, "received",
         json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "datagrams", (json_int_t)r->rx_datagrams, "dropped_datagrams",
                   (json_int_t)r->rx_dropped, "unknown_ssrc_packets", (json_int_t)r->unknown_ssrc,
-                  "unknown_ssrc_before_offer", (json_int_t)r->unknown_ssrc_named, "unknown_ssrc_never_offered",
+                  "unknown_ssrc_offered", (json_int_t)r->unknown_ssrc_named, "unknown_ssrc_never_offered",
                   (json_int_t)(r->unknown_ssrc - r->unknown_ssrc_named), "rtcp_packets", (json_int_t)r->rtcp_received));
     json_object_set_new(j, "min_frames", json_integer(r->min_frames));
     json_object_set_new(j, "max_loop_lag_ms", json_real((double)r->max_loop_lag / 1000.0));

@@ -153,8 +153,9 @@ static void feedback(ovl_peer_session_t *s, peer_track_t *t, ovl_time_t now)
     send_rtcp(s, w.len);
 }
 
-/* Counts a packet of an SSRC no track owns, per SSRC: the report tells the ones a later relay offer named (they
- * came before our answer to it was in place: scheduling, not a relay fault) from the ones never named. */
+/* Counts a packet of an SSRC no active track owns, per SSRC: the report tells the ones some relay offer named
+ * (they came just before our answer to it was in place, or just after one removed them: scheduling, not a relay
+ * fault) from the ones no offer ever named. */
 static void note_unknown(ovl_peer_session_t *s, uint32_t ssrc)
 {
     size_t i;

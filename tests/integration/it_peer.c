@@ -4,13 +4,18 @@
  * --json`, exactly as the issue's check runs them. Each peer prints its JSON summary; the tests read it.
  *
  *   - three peers in one meeting all decode each other's audio and video;
- *   - a late joiner decodes its first video frame within 1 s of its transport being up;
+ *   - a late joiner decodes its first video frame within 1 s of its transport being up (plus what the load
+ *     measurably cost: the peers report how late their timers fired);
  *   - with --loss 5 every video frame still decodes (NACK/RTX) and the summary shows the NACKs;
  *   - a peer killed with SIGKILL is dropped and the others get participant-left;
  *   - a frozen peer (SIGSTOP: its TCP connection stays up) is dropped by consent freshness (RFC 7675) and the
  *     others get participant-left with reason media-failed;
  *   - two meetings on one server never see each other's media;
  *   - bad links, refused tokens and an unverifiable certificate end with their exit codes and one line.
+ *
+ * Made for a loaded machine (CI: 2 cores, browsers alongside): peers whose decoding is checked run until they
+ * decoded enough of each other (--min-frames, within 60 s) instead of for a fixed time, and what they decoded is
+ * compared with what the sender sent (assert_share) and what had to be resent (assert_few_nacks).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -155,8 +160,9 @@ static void assert_few_nacks(const peer_t *p, const char *name)
 }
 
 /* No media from an SSRC that no relay offer to this peer ever named (another meeting's, a wrong mapping).
- * Packets of an SSRC a relay offer named after they came are not a fault: the relay forwards once the
- * subscription is set, and our answer to its offer may be applied a moment later on a busy machine. */
+ * Packets of an SSRC some relay offer named are not a fault when they come while it is not mapped: the relay
+ * forwards once the subscription is set, and our answer to its offer may be applied a moment later on a busy
+ * machine (or a removed track's last packets trail the offer that removed it). */
 static void assert_no_stray_ssrc(const peer_t *p)
 {
     json_t *rx = json_object_get(p->json, "received");
@@ -165,9 +171,9 @@ static void assert_no_stray_ssrc(const peer_t *p)
         ovl_it_peer_show(p);
         fail_msg("%s: media from an SSRC never offered", p->out);
     }
-    if (num(rx, "unknown_ssrc_before_offer"))
-        fprintf(stderr, "%s: %lld packets came before the offer naming their SSRC\n", p->out,
-                (long long)num(rx, "unknown_ssrc_before_offer"));
+    if (num(rx, "unknown_ssrc_offered"))
+        fprintf(stderr, "%s: %lld packets came while their SSRC was not (yet) in a relay offer we answered\n", p->out,
+                (long long)num(rx, "unknown_ssrc_offered"));
 }
 
 static int group_setup(void **state)

@@ -13,8 +13,10 @@
  *     decoding each other.
  *
  * Timings are measured on CLOCK_MONOTONIC, which every process of the machine shares: each summary carries its
- * start (started_monotonic_ms), so the cut in one peer and the news in another can be compared. Bounds are
- * generous (a loaded 2-core machine, sanitizers); the numbers are printed for the record.
+ * start (started_monotonic_ms), so the cut in one peer and the news in another can be compared. Made for a
+ * loaded 2-core machine (and sanitizers): peers run until they decoded enough (--min-frames), the two that stay
+ * in the cut test until this test ends them; time bounds get what the load measurably cost the peers (how late
+ * their timers fired, max_loop_lag_ms); the numbers are printed for the record.
  */
 #include <setjmp.h>
 #include <stdarg.h>
