@@ -73,7 +73,7 @@ static void rtp_round(tw_world_t *w, tw_peer_t *from, tw_peer_t *to, uint16_t se
     size_t plain_len = len;
     assert_int_equal(ovl_transport_send_rtp(from->t, buf, &len, sizeof(buf)), 0);
     const ovl_srtp_profile_info_t *info = ovl_srtp_profile_info(ovl_transport_profile(from->t));
-    assert_int_equal(len, plain_len + info->rtp_overhead);         /* the tag went on the wire */
+    assert_int_equal(len, plain_len + info->rtp_overhead); /* the tag went on the wire */
     /* and the payload is encrypted (a 1-byte payload's cipher text equals it once in 256 keys) */
     if (payload >= 8)
         assert_memory_not_equal(buf + 12, plain + 12, plain_len - 12);
