@@ -1,8 +1,8 @@
 /*
  * overleg-peer: a synthetic participant for testing a call without a browser (see peer.h).
  *
- *   overleg-peer --link URL [--name N] [--duration S] [--expect-peers K] [--loss P] [--seed N] [--json]
- *                [--insecure | --ca-file FILE] [--bind ADDR] [--transport udp|tcp] [--cut-after S]
+ *   overleg-peer --link URL [--name N] [--duration S] [--expect-peers K] [--min-frames N] [--loss P]
+ *                [--seed N] [--json] [--insecure | --ca-file FILE] [--bind ADDR] [--transport udp|tcp] [--cut-after S]
  *                [--video WxH] [--fps N] [--video-kbps N]
  */
 #include <errno.h>
@@ -37,7 +37,11 @@ static void usage(FILE *f)
                "  --name N          display name (default: peer-<pid>)\n"
                "  --duration S      seconds of media after joining (default 10)\n"
                "  --expect-peers K  exit 0 only if audio and video of K other participants decoded; waits up to\n"
-               "                    60 s past the duration for them, then stays 3 s more so they can decode us\n"
+               "                    60 s past the duration for them, then stays 3 s more (or as long as they\n"
+               "                    took, if longer) so they can decode us\n"
+               "  --min-frames N    with --expect-peers: a participant counts as decoded only after N of its\n"
+               "                    audio and N of its video frames (default 1); so the run lasts until then\n"
+               "                    (within the same 60 s), not a fixed time that a loaded machine may not fill\n"
                "  --loss P          drop P%% of the received media packets (NACK/RTX must repair video)\n"
                "  --seed N          seed of the --loss generator (default: random; always reported)\n"
                "  --json            print the summary as JSON\n"
@@ -49,6 +53,7 @@ static void usage(FILE *f)
                "                    browser does where UDP is blocked; the summary says which path was used\n"
                "  --cut-after S     test hook (tcp only): S seconds after media is up, close the ICE-TCP\n"
                "                    connection abruptly without leaving; the relay should drop us at once\n"
+               "                    (with --expect-peers: S seconds after the expected peers were decoded)\n"
                "  --video WxH       video size (default 640x360); --fps N (30); --video-kbps N (500)\n"
                "exit codes: 0 ok, 1 fewer peers decoded than expected, 2 usage or bad link, 3 server unreachable\n"
                "(TCP, TLS, certificate, WebSocket), 4 join refused or session ended by the server, 5 media failed,\n"
@@ -128,6 +133,9 @@ static int parse_args(int argc, char **argv, ovl_peer_opts_t *o)
         } else if (strcmp(a, "--expect-peers") == 0) {
             if ((ret = number(a, v, 0, OVL_PEER_MAX_REMOTES - 1, &d)) == 0)
                 o->expect = (unsigned)d;
+        } else if (strcmp(a, "--min-frames") == 0) {
+            if ((ret = number(a, v, 1, 100000, &d)) == 0)
+                o->min_frames = (unsigned)d;
         } else if (strcmp(a, "--loss") == 0) {
             ret = number(a, v, 0, 100, &o->loss);
         } else if (strcmp(a, "--seed") == 0) {
@@ -171,6 +179,7 @@ int main(int argc, char **argv)
 {
     char name[32], err[OVL_PEER_REASON_LEN + 64] = "";
     ovl_peer_opts_t o = {.duration = OVL_SEC(10),
+                         .min_frames = 1,
                          .linger = OVL_SEC(3),
                          .wait_more = OVL_SEC(60),
                          .width = 640,

@@ -49,6 +49,7 @@ struct ovl_peer_media {
     ovl_spsc_t *in, *out;          /* owned: signaling -> media, media -> signaling */
     ovl_peer_session_t *session;   /* owned */
     ovl_timer_t timer;
+    ovl_time_t armed_at, max_lag; /* the timer's time; how late it ever fired (starvation, for the report) */
     void (*wake)(void *ctx);
     void *wake_ctx;
     pthread_t thread;
@@ -93,6 +94,7 @@ static void session_post(void *ctx, ovl_peer_msg_t *msg)
 static void rearm(ovl_peer_media_t *m)
 {
     ovl_time_t t = ovl_peer_session_next_timeout(m->session);
+    m->armed_at = t;
     if (t == OVL_TIME_NEVER)
         ovl_timer_cancel(ovl_loop_timers(m->loop), &m->timer);
     else
@@ -140,6 +142,8 @@ static void on_timer(ovl_timer_t *timer, ovl_time_t now, void *ctx)
 {
     ovl_peer_media_t *m = ctx;
     (void)timer;
+    if (m->armed_at != OVL_TIME_NEVER && now > m->armed_at && now - m->armed_at > m->max_lag)
+        m->max_lag = now - m->armed_at;
     ovl_peer_session_on_timeout(m->session, now);
     rearm(m);
 }
@@ -362,6 +366,7 @@ static void *thread_main(void *arg)
     if (m->tcp)
         ovl_tcp_set_flush(m->tcp);
     ovl_peer_session_report(m->session, ovl_clock_now(), &m->report);
+    m->report.max_loop_lag = m->max_lag;
     ovl_tcp_conn_stats_t st = m->tcp_done;
     if (m->conn)
         tcp_add_stats(&st, m->conn);

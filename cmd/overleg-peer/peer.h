@@ -49,6 +49,7 @@ typedef struct ovl_peer_opts {
     const char *name;
     ovl_time_t duration; /* media time after joining */
     unsigned expect;     /* --expect-peers */
+    unsigned min_frames; /* --min-frames: audio and video frames of a remote that make it count as decoded (>= 1) */
     double loss;         /* --loss: percent of received media packets dropped */
     uint64_t seed;       /* the loss PRNG's seed (reported) */
     bool json, insecure;
@@ -121,6 +122,10 @@ typedef struct ovl_peer_report {
     unsigned expect, complete;
     double loss;
     uint64_t seed, dropped, unknown_ssrc;
+    uint64_t unknown_ssrc_named; /* of those: of an SSRC some relay offer named (they came before our answer
+                                  * to it was in place, or after the offer that removed it); the rest never */
+    ovl_time_t max_loop_lag;     /* the most our timer ever fired after its time (CPU starvation, measured) */
+    unsigned min_frames;
     ovl_media_sender_stats_t audio_sent, video_sent;
     uint64_t plis_received, firs_received, remb_bps, rtcp_sent, rtcp_received;
     int64_t rtt_us; /* from the relay's receiver reports on our streams (RFC 3550 §6.4.1); -1: none yet */

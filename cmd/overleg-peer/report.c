@@ -153,10 +153,14 @@ char *ovl_peer_report_json(const ovl_peer_report_t *r)
                         json_pack("{s:f, s:I, s:I}", "percent", r->loss, "seed", (json_int_t)r->seed, "dropped_packets",
                                   (json_int_t)r->dropped));
     json_object_set_new(j, "sent", sent_json(r));
-    json_object_set_new(j, "received",
-                        json_pack("{s:I, s:I, s:I, s:I}", "datagrams", (json_int_t)r->rx_datagrams, "dropped_datagrams",
-                                  (json_int_t)r->rx_dropped, "unknown_ssrc_packets", (json_int_t)r->unknown_ssrc,
-                                  "rtcp_packets", (json_int_t)r->rtcp_received));
+    json_object_set_new(
+        j, "received",
+        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "datagrams", (json_int_t)r->rx_datagrams, "dropped_datagrams",
+                  (json_int_t)r->rx_dropped, "unknown_ssrc_packets", (json_int_t)r->unknown_ssrc,
+                  "unknown_ssrc_offered", (json_int_t)r->unknown_ssrc_named, "unknown_ssrc_never_offered",
+                  (json_int_t)(r->unknown_ssrc - r->unknown_ssrc_named), "rtcp_packets", (json_int_t)r->rtcp_received));
+    json_object_set_new(j, "min_frames", json_integer(r->min_frames));
+    json_object_set_new(j, "max_loop_lag_ms", json_real((double)r->max_loop_lag / 1000.0));
     for (size_t i = 0; i < r->n_remotes; i++)
         json_array_append_new(remotes, remote_json(r, &r->remotes[i]));
     json_object_set(j, "remotes", remotes);

@@ -489,7 +489,8 @@ static unsigned complete_remotes(const ovl_peer_session_t *s)
             ovl_media_receiver_stats(s->tracks[pr->tracks[SLOT_AUDIO]].rx, &a);
         if (pr->tracks[SLOT_CAMERA] >= 0)
             ovl_media_receiver_stats(s->tracks[pr->tracks[SLOT_CAMERA]].rx, &v);
-        n += a.frames_decoded > 0 && v.frames_decoded > 0;
+        n += a.frames_decoded >= s->o->min_frames && v.frames_decoded >= s->o->min_frames && a.frames_decoded &&
+             v.frames_decoded;
     }
     return n;
 }
@@ -503,7 +504,11 @@ ovl_time_t ovl_peer_end_deadline(const ovl_peer_session_t *s)
         return end;
     if (!s->complete_at)
         return end + s->o->wait_more;
-    return s->complete_at + s->o->linger > end ? s->complete_at + s->o->linger : end;
+    /* Stay so the others can decode us: the linger, or as long again as decoding them took us when that was
+     * longer (a loaded machine slows everyone alike; the others need about as long for us). */
+    ovl_time_t took = s->connected_at && s->complete_at > s->connected_at ? s->complete_at - s->connected_at : 0;
+    ovl_time_t stay = s->complete_at + (took > s->o->linger ? took : s->o->linger);
+    return stay > end ? stay : end;
 }
 
 void ovl_peer_check_end(ovl_peer_session_t *s, ovl_time_t now)
@@ -558,13 +563,15 @@ void ovl_peer_finish(ovl_peer_session_t *s, int code, const char *reason, ovl_ti
     post(s, OVL_PEER_MSG_DONE, NULL, code, s->reason);
 }
 
-/* ICE-TCP timers: the connect timeout, and the --cut-after test hook (counted from media connected). */
+/* ICE-TCP timers: the connect timeout, and the --cut-after test hook (counted from media connected, or with
+ * --expect-peers from the moment they were decoded). */
 static ovl_time_t tcp_deadline(const ovl_peer_session_t *s)
 {
     if (s->tcp_wait)
         return s->tcp_asked_at + TCP_CONNECT_TIMEOUT;
-    if (s->tcp_up && s->o->cut_after && s->connected_at && !s->cut)
-        return s->connected_at + s->o->cut_after;
+    ovl_time_t from = s->o->expect ? s->complete_at : s->connected_at; /* --expect-peers: once they decoded */
+    if (s->tcp_up && s->o->cut_after && from && !s->cut)
+        return from + s->o->cut_after;
     return OVL_TIME_NEVER;
 }
 
@@ -659,6 +666,14 @@ void ovl_peer_session_report(const ovl_peer_session_t *s, ovl_time_t now, ovl_pe
     out->seed = s->o->seed;
     out->dropped = s->dropped;
     out->unknown_ssrc = s->unknown_ssrc;
+    out->min_frames = s->o->min_frames ? s->o->min_frames : 1;
+    for (size_t i = 0; i < s->n_unknown; i++)
+        for (size_t k = 0; k < s->n_tracks; k++)
+            if (s->tracks[k].ssrc == s->unknown[i].ssrc ||
+                (s->tracks[k].rtx_ssrc && s->tracks[k].rtx_ssrc == s->unknown[i].ssrc)) {
+                out->unknown_ssrc_named += s->unknown[i].packets;
+                break;
+            }
     if (s->asend)
         ovl_media_sender_stats(s->asend, &out->audio_sent);
     if (s->vsend)

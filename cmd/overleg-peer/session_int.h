@@ -11,6 +11,7 @@
 enum { SLOT_AUDIO = 0, SLOT_CAMERA = 1, SLOT_SCREEN = 2, SLOTS = 3 };
 
 #define OVL_PEER_NACK_EXPAND 1024 /* sequence numbers one received NACK may ask for */
+#define OVL_PEER_UNKNOWN     16   /* distinct unknown SSRCs remembered (the rest count as never named) */
 
 /* One track the relay sends us (a section of a relay offer). */
 typedef struct peer_track {
@@ -76,6 +77,11 @@ struct ovl_peer_session {
     int code;
     char reason[OVL_PEER_REASON_LEN];
     /* counters */
+    struct {
+        uint32_t ssrc;
+        uint64_t packets;
+    } unknown[OVL_PEER_UNKNOWN]; /* packets of SSRCs no answered relay offer named (yet) */
+    size_t n_unknown;
     uint64_t dropped, unknown_ssrc, plis_received, firs_received, remb_bps, rtcp_sent, rtcp_received;
     int64_t rtt_us;
     uint8_t buf[OVL_MEDIA_BUF]; /* RTCP out */

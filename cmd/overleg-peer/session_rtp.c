@@ -153,6 +153,23 @@ static void feedback(ovl_peer_session_t *s, peer_track_t *t, ovl_time_t now)
     send_rtcp(s, w.len);
 }
 
+/* Counts a packet of an SSRC no active track owns, per SSRC: the report tells the ones some relay offer named
+ * (they came just before our answer to it was in place, or just after one removed them: scheduling, not a relay
+ * fault) from the ones no offer ever named. */
+static void note_unknown(ovl_peer_session_t *s, uint32_t ssrc)
+{
+    size_t i;
+    s->unknown_ssrc++;
+    for (i = 0; i < s->n_unknown && s->unknown[i].ssrc != ssrc; i++)
+        ;
+    if (i == s->n_unknown && s->n_unknown < OVL_PEER_UNKNOWN) {
+        s->unknown[s->n_unknown].ssrc = ssrc;
+        s->unknown[s->n_unknown++].packets = 0;
+    }
+    if (i < s->n_unknown)
+        s->unknown[i].packets++;
+}
+
 void ovl_peer_rtp_on_rtp(void *user, uint8_t *buf, size_t len, ovl_time_t now)
 {
     ovl_peer_session_t *s = user;
@@ -160,7 +177,7 @@ void ovl_peer_rtp_on_rtp(void *user, uint8_t *buf, size_t len, ovl_time_t now)
     if (len < OVL_RTP_HEADER_LEN)
         return;
     if (!(t = track_for_ssrc(s, ovl_load_u32(buf + 8)))) {
-        s->unknown_ssrc++; /* not (yet) in a relay offer we answered */
+        note_unknown(s, ovl_load_u32(buf + 8)); /* not (yet) in a relay offer we answered */
         return;
     }
     if (lose(s)) {

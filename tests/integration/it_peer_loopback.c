@@ -406,6 +406,8 @@ static const ovl_peer_remote_report_t *remote(const ovl_peer_report_t *rep, cons
     return NULL;
 }
 
+/* What a run with min_frames = min_video promises (the peers run until they have it, within wait_more), checked
+ * again, and that it is the real thing: the sender's pattern, the tone. */
 static void assert_decoded(const ovl_peer_remote_report_t *x, uint64_t min_video)
 {
     const ovl_media_receiver_stats_t *a = &x->audio.st, *v = &x->video.st;
@@ -425,8 +427,11 @@ static void test_three_peers(void **state)
     relay_t *r = calloc(1, sizeof(*r));
     ovl_peer_opts_t o[3] = {peer_opts("Ann"), peer_opts("Bob"), peer_opts("Cas")};
     ovl_time_t at[3] = {0, 0, 0};
-    for (size_t i = 0; i < 3; i++)
+    for (size_t i = 0; i < 3; i++) {
         o[i].expect = 2;
+        o[i].min_frames =
+            30; /* run until 30 frames of each other, not for a fixed time a loaded machine may not fill */
+    }
     run(r, o, at, 3);
     for (size_t i = 0; i < 3; i++) {
         const ovl_peer_report_t *rep = &r->peers[i].report;
@@ -439,12 +444,18 @@ static void test_three_peers(void **state)
         assert_int_equal(rep->complete, 2);
         assert_int_equal(rep->n_remotes, 2);
         assert_string_equal(rep->profile, "AEAD_AES_128_GCM");
-        assert_int_equal(rep->unknown_ssrc, 0);
+        /* No packet of an SSRC that no relay offer named; packets that came just before the offer naming their
+         * SSRC was applied are fine (this relay forwards as soon as it has sent the offer). */
+        assert_int_equal(rep->unknown_ssrc - rep->unknown_ssrc_named, 0);
         assert_true(rep->rtcp_received > 0);
         assert_true(rep->rtt_us >= 0); /* the other peers' receiver reports come back through the relay */
         for (size_t k = 0; k < 3; k++)
-            if (k != i)
-                assert_decoded(remote(rep, r->peers[k].id), 30);
+            if (k != i) {
+                const ovl_peer_remote_report_t *x = remote(rep, r->peers[k].id);
+                assert_decoded(x, 30);
+                /* at least half of the video the other sent (the rest: before the subscription, after leaving) */
+                assert_true(2 * x->video.st.frames_decoded >= r->peers[k].report.video_sent.frames);
+            }
         /* The summary as JSON: what a test script reads. */
         char *text = ovl_peer_report_json(rep);
         json_error_t e;
@@ -478,6 +489,7 @@ static void test_loss_repaired(void **state)
     ovl_peer_opts_t o[2] = {peer_opts("Ann"), peer_opts("Bob")};
     ovl_time_t at[2] = {0, 0};
     o[0].expect = o[1].expect = 1;
+    o[0].min_frames = o[1].min_frames = 50; /* >= 100 media packets through the loss stage */
     o[1].loss = 5;
     o[1].seed = 7;
     o[0].duration = o[1].duration = OVL_SEC(4);
@@ -490,7 +502,9 @@ static void test_loss_repaired(void **state)
     }
     const ovl_peer_remote_report_t *x = remote(b, "p1");
     assert_decoded(x, 30);
-    assert_true(b->dropped > 10);
+    /* About 5 % dropped: at least 2 % of the packets that reached the loss stage (seed 7 stays above 2.3 % from
+     * the 100th packet on). */
+    assert_true(b->dropped > 0 && b->dropped * 50 >= b->dropped + x->audio.st.packets + x->video.st.packets);
     assert_int_equal(x->video.dropped + x->audio.dropped, b->dropped);
     assert_true(x->video.st.nack_packets > 0);
     assert_true(x->video.st.rtx_packets > 0);
@@ -521,9 +535,13 @@ static void test_late_joiner(void **state)
     for (size_t k = 0; k < 2; k++) {
         const ovl_peer_remote_report_t *x = remote(late, r->peers[k].id);
         ovl_time_t first = x->video.st.first_frame_at - late->connected_at;
+        /* 1 s, plus what the load measurably cost the late peer and the publisher: the most their media timers
+         * fired late (a few ms when the machine is idle). */
+        ovl_time_t allow = OVL_SEC(1) + late->max_loop_lag + r->peers[k].report.max_loop_lag;
         assert_true(x->video.st.first_frame_at > late->connected_at);
-        if (first > OVL_SEC(1))
-            fail_msg("first video frame of %s after %llu ms", x->id, (unsigned long long)(first / 1000));
+        if (first > allow)
+            fail_msg("first video frame of %s after %llu ms (allowed %llu)", x->id, (unsigned long long)(first / 1000),
+                     (unsigned long long)(allow / 1000));
     }
     free(r);
 }

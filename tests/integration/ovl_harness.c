@@ -1,4 +1,4 @@
-/* Integration-test harness: the real server process and its CLI. See ovl_harness.h. */
+/* Integration-test harness: the real server process, its CLI and synthetic peer processes. See ovl_harness.h. */
 #include "ovl_harness.h"
 
 #include <arpa/inet.h>
@@ -18,6 +18,10 @@
 
 #include <jansson.h>
 
+#ifndef OVL_PEER_BIN /* a build that links the harness without the peer (tests/bench): starting one fails */
+#define OVL_PEER_BIN "/nonexistent/overleg-peer"
+#endif
+
 extern char **environ;
 
 static int64_t now_ms(void)
@@ -25,6 +29,11 @@ static int64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t ovl_it_now_ms(void)
+{
+    return now_ms();
 }
 
 int ovl_srv_init(ovl_srv_t *s, const char *const *env)
@@ -251,4 +260,72 @@ int ovl_tcp_wait_closed(int fd, int timeout_ms)
             return 1;
     }
     return 0;
+}
+
+/* ---- synthetic peers ---- */
+
+int ovl_it_peer_start(ovl_it_peer_t *p, const char *dir, const char *tag, const char *const *argv)
+{
+    static int n;
+    memset(p, 0, sizeof(*p));
+    p->code = -1;
+    snprintf(p->out, sizeof(p->out), "%s/%s%d.json", dir, tag, n);
+    snprintf(p->err, sizeof(p->err), "%s/%s%d.err", dir, tag, n++);
+    fflush(NULL);
+    p->pid = fork();
+    if (p->pid < 0)
+        return -1;
+    if (p->pid == 0) {
+        int o = open(p->out, O_WRONLY | O_CREAT | O_TRUNC, 0600), e = open(p->err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(o, 1);
+        dup2(e, 2);
+        execv(OVL_PEER_BIN, (char *const *)argv);
+        _exit(127);
+    }
+    return 0;
+}
+
+int ovl_it_peer_wait(ovl_it_peer_t *p, int timeout_ms)
+{
+    int64_t deadline = now_ms() + timeout_ms;
+    int st;
+    while (p->pid > 0) {
+        pid_t r = waitpid(p->pid, &st, WNOHANG);
+        if (r == p->pid) {
+            p->pid = 0;
+            p->code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+            break;
+        }
+        if (now_ms() > deadline) {
+            kill(p->pid, SIGKILL);
+            waitpid(p->pid, &st, 0);
+            p->pid = 0;
+            fprintf(stderr, "peer %s did not finish in time\n", p->out);
+            break;
+        }
+        usleep(50000);
+    }
+    json_error_t e;
+    json_decref(p->json);
+    p->json = json_load_file(p->out, 0, &e);
+    return p->code;
+}
+
+void ovl_it_peer_show(const ovl_it_peer_t *p)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "cat '%s' '%s' >&2", p->err, p->out);
+    if (system(cmd) != 0)
+        fprintf(stderr, "(no output)\n");
+}
+
+void ovl_it_peer_done(ovl_it_peer_t *p)
+{
+    if (p->pid > 0) {
+        kill(p->pid, SIGKILL);
+        waitpid(p->pid, NULL, 0);
+        p->pid = 0;
+    }
+    json_decref(p->json);
+    p->json = NULL;
 }

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "signaling/wsclient.h"
 
 #define OVL_IT_API_KEY "integration-test-api-key-0123456789"
@@ -59,5 +61,33 @@ int ovl_tcp_connect(uint16_t port);
 
 /** 1 when the peer closes `fd` within `timeout_ms` (reads and discards anything it sends). */
 int ovl_tcp_wait_closed(int fd, int timeout_ms);
+
+/* ---- the synthetic peer (OVL_PEER_BIN) as a child process ---- */
+
+/* One build/overleg-peer run: stdout (its JSON summary with --json) and stderr go to files. */
+typedef struct ovl_it_peer {
+    pid_t pid; /* 0 once reaped */
+    char out[256], err[256];
+    int code;     /* exit code, -1 while running or killed */
+    json_t *json; /* the summary, after ovl_it_peer_wait (NULL when it printed none); owned */
+} ovl_it_peer_t;
+
+/**
+ * Starts OVL_PEER_BIN with `argv` (NULL-terminated, argv[0] included), its output in `dir`/`tag`N.json and .err
+ * (N counts the calls). 0 or -1.
+ */
+int ovl_it_peer_start(ovl_it_peer_t *p, const char *dir, const char *tag, const char *const *argv);
+
+/** Waits up to timeout_ms (then kills it); loads the summary. Returns the exit code, or -1. */
+int ovl_it_peer_wait(ovl_it_peer_t *p, int timeout_ms);
+
+/** Copies the peer's stderr and stdout to our stderr (on a failure). */
+void ovl_it_peer_show(const ovl_it_peer_t *p);
+
+/** Kills the peer if it still runs and frees the summary. */
+void ovl_it_peer_done(ovl_it_peer_t *p);
+
+/** CLOCK_MONOTONIC in milliseconds. */
+int64_t ovl_it_now_ms(void);
 
 #endif
