@@ -65,6 +65,13 @@ export function netPair(letter, subnet) {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ovl-netns-'));
       sh('ip', 'netns', 'add', srv.ns);
       sh('ip', 'netns', 'add', cli.ns);
+      // IPv4 only: an IPv6 link-local address finishing duplicate address detection a second or
+      // two after the link comes up is a netlink change, and Chromium aborts what it is loading
+      // with ERR_NETWORK_CHANGED (seen: a module script, so the page never started).
+      for (const end of [srv, cli]) {
+        const conf = '/proc/sys/net/ipv6/conf'; // per namespace, as seen from inside it
+        sh('ip', 'netns', 'exec', end.ns, 'sh', '-c', `echo 1 >${conf}/all/disable_ipv6; echo 1 >${conf}/default/disable_ipv6`);
+      }
       sh('ip', 'link', 'add', srv.ifc, 'netns', srv.ns, 'type', 'veth', 'peer', 'name', cli.ifc, 'netns', cli.ns);
       for (const end of [srv, cli]) {
         sh('ip', '-n', end.ns, 'link', 'set', 'lo', 'up');
