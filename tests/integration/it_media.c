@@ -64,10 +64,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     (void)state;
-    int st = 0;
-    int rc = ovl_srv_stop(&srv, 30000, &st);
-    ovl_srv_cleanup(&srv);
-    return rc == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+    return ovl_srv_finish(&srv);
 }
 
 /* Joins and returns the client; its public id in `you`. */

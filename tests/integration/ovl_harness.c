@@ -109,6 +109,14 @@ int ovl_srv_start(ovl_srv_t *s)
     return 0;
 }
 
+int ovl_srv_finish(ovl_srv_t *s)
+{
+    int st = 0;
+    int rc = ovl_srv_stop(s, 30000, &st);
+    ovl_srv_cleanup(s);
+    return rc == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
 int ovl_srv_stop(ovl_srv_t *s, int timeout_ms, int *status)
 {
     int st = 0;

@@ -42,6 +42,12 @@ int ovl_srv_stop(ovl_srv_t *s, int timeout_ms, int *status);
 void ovl_srv_cleanup(ovl_srv_t *s);
 
 /**
+ * A suite's teardown: stops the server (SIGTERM, up to 30 s) and cleans up. 0 only when it
+ * exited by itself with status 0 (a drain that hangs or a crash fails the suite), else -1.
+ */
+int ovl_srv_finish(ovl_srv_t *s);
+
+/**
  * Runs `overleg ARGS... (NULL-terminated)` with the server's environment; its stdout goes to
  * `out` (NUL-terminated, capacity `cap`). Returns the exit code, or -1.
  */

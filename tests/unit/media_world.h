@@ -609,4 +609,22 @@ static inline int mw_send_audio(mw_client_t *c, uint16_t seq)
     return ovl_transport_send_rtp(c->t, buf, &len, sizeof(buf));
 }
 
+/* mw_wait condition: audio gets through from `from` to `to`. */
+typedef struct mw_audio_wait {
+    mw_client_t *from, *to;
+    unsigned before; /* to->rtp when the wait began */
+    uint16_t seq;    /* of the next packet sent */
+} mw_audio_wait_t;
+
+/* Sends one audio packet from `from` per call; holds once `to` received more RTP than before. */
+static inline bool mw_cond_audio_through(mw_t *w, void *arg)
+{
+    mw_audio_wait_t *r = arg;
+    (void)w;
+    if (r->to->rtp > r->before)
+        return true;
+    mw_send_audio(r->from, r->seq++);
+    return false;
+}
+
 #endif

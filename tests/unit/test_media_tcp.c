@@ -19,23 +19,6 @@
 
 #define WAIT 15000 /* ms: ASan on a loaded 2-core machine */
 
-typedef struct rtp_wait {
-    mw_client_t *from, *to;
-    unsigned before;
-    uint16_t seq;
-} rtp_wait_t;
-
-/* Sends one audio packet from `from` per call; holds once `to` received more RTP than before. */
-static bool cond_rtp(mw_t *w, void *arg)
-{
-    rtp_wait_t *r = arg;
-    (void)w;
-    if (r->to->rtp > r->before)
-        return true;
-    mw_send_audio(r->from, r->seq++);
-    return false;
-}
-
 static bool cond_tcp_stats(mw_t *w, void *arg)
 {
     ovl_media_stats_t st, sum = {0};
@@ -68,9 +51,9 @@ static void test_tcp_client_and_udp_client_exchange_media(void **state)
     assert_non_null(strstr(a->answer, cand));
     assert_true(ovl_sdp_candidate_priority(126, (4u << 13) + 8191, 1) < ovl_sdp_candidate_priority(126, 65535, 1));
     /* Both directions through the relay: TCP -> UDP and UDP -> TCP. */
-    rtp_wait_t ab = {a, b, b->rtp, 1}, ba = {b, a, a->rtp, 1};
-    assert_true(mw_wait(&w, cond_rtp, &ab, WAIT));
-    assert_true(mw_wait(&w, cond_rtp, &ba, WAIT));
+    mw_audio_wait_t ab = {a, b, b->rtp, 1}, ba = {b, a, a->rtp, 1};
+    assert_true(mw_wait(&w, mw_cond_audio_through, &ab, WAIT));
+    assert_true(mw_wait(&w, mw_cond_audio_through, &ba, WAIT));
     assert_true(mw_wait(&w, cond_tcp_stats, NULL, WAIT));
     ovl_tcp_accept_stats_t as;
     ovl_tcp_accept_stats(w.acc, &as);

@@ -18,23 +18,6 @@
 
 #define WAIT 15000 /* ms: ASan on a loaded 2-core machine */
 
-typedef struct rtp_wait {
-    mw_client_t *from, *to;
-    unsigned before;
-    uint16_t seq;
-} rtp_wait_t;
-
-/* Sends one audio packet from `from` per call; holds once `to` received more RTP than before. */
-static bool cond_rtp(mw_t *w, void *arg)
-{
-    rtp_wait_t *r = arg;
-    (void)w;
-    if (r->to->rtp > r->before)
-        return true;
-    mw_send_audio(r->from, r->seq++);
-    return false;
-}
-
 static void sum_stats(mw_t *w, ovl_media_stats_t *sum)
 {
     ovl_media_stats_t st;
@@ -74,9 +57,9 @@ static void test_turn_clients_exchange_media_without_sockets(void **state)
     ovl_addr_t announced;
     assert_int_equal(ovl_addr_parse(&announced, "192.0.2.1", a->cand.addr.port), 0);
     assert_true(ovl_addr_equal(&a->cand.addr, &announced)); /* the answer's candidate: the announced address */
-    rtp_wait_t ab = {a, b, b->rtp, 1}, ba = {b, a, a->rtp, 1};
-    assert_true(mw_wait(&w, cond_rtp, &ab, WAIT));
-    assert_true(mw_wait(&w, cond_rtp, &ba, WAIT));
+    mw_audio_wait_t ab = {a, b, b->rtp, 1}, ba = {b, a, a->rtp, 1};
+    assert_true(mw_wait(&w, mw_cond_audio_through, &ab, WAIT));
+    assert_true(mw_wait(&w, mw_cond_audio_through, &ba, WAIT));
     assert_true(mw_wait(&w, cond_turn_stats, NULL, WAIT));
     ovl_media_stats_t s;
     sum_stats(&w, &s);
