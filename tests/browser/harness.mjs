@@ -203,11 +203,12 @@ export async function startBrowser({ extraArgs = [] } = {}) {
     },
     /**
      * Opens `link` as a new participant. `name` is put in this person's storage as the name used
-     * last on this device (so no prompt); `init` runs in the page before the client does. Returns
+     * last on this device (so no prompt); `init` runs in the page before the client does, and
+     * `rtc` is laid over every RTCPeerConnection's configuration (overrideRtcConfig). Returns
      * the page once it shows `expect`: 'call' (the call view), a screen id, or nothing, waiting
      * up to `timeout` ms for the page to load and again for that screen.
      */
-    async person(link, { name, viewport, init, expect = 'call', timeout = 30000 } = {}) {
+    async person(link, { name, viewport, init, rtc, expect = 'call', timeout = 30000 } = {}) {
       const ctx = await this.context({ viewport });
       if (name) {
         await ctx.addInitScript((n) => {
@@ -219,6 +220,7 @@ export async function startBrowser({ extraArgs = [] } = {}) {
         }, name);
       }
       if (init) await ctx.addInitScript(init);
+      if (rtc) await ctx.addInitScript(overrideRtcConfig, rtc);
       const page = await ctx.newPage();
       await within(timeout, page.goto(link, { timeout }), `open ${link}`);
       if (expect) await waitScreen(page, expect, timeout);
@@ -233,14 +235,15 @@ export async function startBrowser({ extraArgs = [] } = {}) {
 }
 
 /**
- * A page init script (`person(link, {init: withoutTurn})`): every RTCPeerConnection gets no ICE
- * servers, so a test of ICE-TCP is not satisfied by the built-in TURN over TLS, which Chromium
- * may select instead when both work (browser.turn tests that path).
+ * Runs in the page before the client (person's `rtc` option): every RTCPeerConnection is made
+ * with `over` laid over the client's configuration: {iceServers: []} keeps a test of ICE-TCP from
+ * being satisfied by the built-in TURN over TLS (Chromium may select it when both work);
+ * {iceTransportPolicy: 'relay'} allows only TURN.
  */
-export function withoutTurn() {
+function overrideRtcConfig(over) {
   const Orig = window.RTCPeerConnection;
   window.RTCPeerConnection = function (cfg, ...rest) {
-    return new Orig({ ...(cfg || {}), iceServers: [] }, ...rest);
+    return new Orig({ ...(cfg || {}), ...over }, ...rest);
   };
   window.RTCPeerConnection.prototype = Orig.prototype;
 }

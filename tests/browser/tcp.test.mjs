@@ -9,8 +9,11 @@
 
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, startBrowser, cleanup, screenshot, interfaceAddress, withoutTurn } from './harness.mjs';
+import { startServer, startBrowser, cleanup, screenshot, interfaceAddress } from './harness.mjs';
 import { decodes, selectedPath } from './mediastats.mjs';
+
+// ICE-TCP only: the built-in TURN over TLS could carry the call too (browser.turn tests it).
+const NO_TURN = { iceServers: [] };
 
 let srv;
 let br;
@@ -28,7 +31,7 @@ after(cleanup);
 
 test('without UDP (disable_non_proxied_udp) two pages decode each other over ICE-TCP on the HTTPS port', async () => {
   const m = await srv.createMeeting({ title: 'Alleen TCP' });
-  const pages = [await br.person(m.host_link, { name: 'Ann', init: withoutTurn }), await br.person(m.guest_link, { name: 'Bob', init: withoutTurn })];
+  const pages = [await br.person(m.host_link, { name: 'Ann', rtc: NO_TURN }), await br.person(m.guest_link, { name: 'Bob', rtc: NO_TURN })];
   const ids = [];
   for (const p of pages) ids.push(await p.evaluate(() => window.overleg.state.me.id));
   for (const [i, page] of pages.entries()) {

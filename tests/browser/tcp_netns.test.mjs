@@ -12,6 +12,9 @@ import { test, before, after } from 'node:test';
 import { decodes } from './mediastats.mjs';
 import { isRoot as root, netPair, sh } from './netns.mjs';
 
+// ICE-TCP only: the built-in TURN over TLS could carry the call too (browser.turn tests it).
+const NO_TURN = { iceServers: [] };
+
 const net = netPair('o', '10.211.0');
 let h; // the harness, imported once the wrappers are in place
 let srv;
@@ -39,7 +42,7 @@ test('UDP dropped in a network namespace: two pages decode each other over ICE-T
     return;
   }
   const m = await srv.createMeeting({ title: 'UDP dicht' });
-  const pages = [await br.person(m.host_link, { name: 'Ann', init: h.withoutTurn }), await br.person(m.guest_link, { name: 'Bob', init: h.withoutTurn })];
+  const pages = [await br.person(m.host_link, { name: 'Ann', rtc: NO_TURN }), await br.person(m.guest_link, { name: 'Bob', rtc: NO_TURN })];
   const ids = [];
   for (const p of pages) ids.push(await p.evaluate(() => window.overleg.state.me.id));
   for (const [i, page] of pages.entries()) {

@@ -59,20 +59,14 @@ function metric(text, series) {
   return NaN;
 }
 
-/** Runs in the page before the client: every RTCPeerConnection uses relayed candidates only. */
-function relayOnly() {
-  const Orig = window.RTCPeerConnection;
-  window.RTCPeerConnection = function (cfg, ...rest) {
-    return new Orig({ ...(cfg || {}), iceTransportPolicy: 'relay' }, ...rest);
-  };
-  window.RTCPeerConnection.prototype = Orig.prototype;
-}
+/** Relayed candidates only, in every RTCPeerConnection of a page. */
+const RELAY_ONLY = { iceTransportPolicy: 'relay' };
 
 test('relay-only clients decode each other through TURN over TLS on the HTTPS port', async () => {
   const m = await srv.createMeeting({ title: 'Via TURN' });
   const pages = [
-    await br.person(m.host_link, { name: 'Ann', init: relayOnly }),
-    await br.person(m.guest_link, { name: 'Bob', init: relayOnly }),
+    await br.person(m.host_link, { name: 'Ann', rtc: RELAY_ONLY }),
+    await br.person(m.guest_link, { name: 'Bob', rtc: RELAY_ONLY }),
   ];
   const ids = [];
   for (const p of pages) ids.push(await p.evaluate(() => window.overleg.state.me.id));
@@ -97,8 +91,8 @@ test('relay-only clients decode each other when the relay announces an address i
   const hidden = await startServer({ OVERLEG_PUBLIC_IP: '192.0.2.1', OVERLEG_MEDIA_WORKERS: '2' });
   const m = await hidden.createMeeting({ title: 'Behind a NAT without hairpin' });
   const pages = [
-    await br.person(m.host_link, { name: 'Ann', init: relayOnly }),
-    await br.person(m.guest_link, { name: 'Bob', init: relayOnly }),
+    await br.person(m.host_link, { name: 'Ann', rtc: RELAY_ONLY }),
+    await br.person(m.guest_link, { name: 'Bob', rtc: RELAY_ONLY }),
   ];
   const ids = [];
   for (const p of pages) ids.push(await p.evaluate(() => window.overleg.state.me.id));
